@@ -1,0 +1,71 @@
+/**
+ * Where the CLI gets a repository password: SNAPFERRY_PASSWORD, --password-file, or a prompt on a
+ * terminal (as restic does). Never from argv, where other users could read it.
+ */
+import { promises as fs } from "node:fs";
+import { SnapferryError } from "../common/errors.js";
+import type { PasswordProvider } from "../repository/repository.js";
+
+export function passwordProvider(passwordFile: string | undefined, confirm = false): PasswordProvider {
+  let cached: string | undefined;
+  return async () => {
+    cached ??= await obtain(passwordFile, confirm);
+    return cached;
+  };
+}
+
+async function obtain(passwordFile: string | undefined, confirm: boolean): Promise<string> {
+  if (passwordFile) {
+    let text: string;
+    try {
+      text = await fs.readFile(passwordFile, "utf8");
+    } catch {
+      throw new SnapferryError("usage", `cannot read password file ${passwordFile}`);
+    }
+    const password = text.replace(/\r?\n$/, "");
+    if (password === "") throw new SnapferryError("usage", `password file ${passwordFile} is empty`);
+    return password;
+  }
+  const fromEnv = process.env.SNAPFERRY_PASSWORD;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  if (!process.stdin.isTTY) {
+    throw new SnapferryError(
+      "usage",
+      "the repository needs a password and none was given",
+      "Set SNAPFERRY_PASSWORD or pass --password-file FILE.",
+    );
+  }
+  const password = await prompt("Repository password: ");
+  if (password === "") throw new SnapferryError("usage", "the password is empty");
+  if (confirm && (await prompt("Repeat the password: ")) !== password) {
+    throw new SnapferryError("usage", "the two passwords differ");
+  }
+  return password;
+}
+
+/** Reads a line from the terminal without echoing it. */
+function prompt(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = "";
+    const onData = (data: Buffer): void => {
+      for (const ch of data.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.off("data", onData);
+          process.stderr.write("\n");
+          resolve(value);
+          return;
+        }
+        if (ch === "\u0003") process.exit(130);
+        if (ch === "\u007f") value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on("data", onData);
+  });
+}

@@ -1,0 +1,183 @@
+/**
+ * The restore engine: writes a disk of a restore point back as a sparse raw file or onto a block
+ * device. Every chunk is decrypted and its id recomputed (in workers) before it is written; a
+ * chunk that does not verify stops the restore with the disk and offset in the message, and the
+ * partial file is removed. A file target is written under a temporary name and renamed at the end.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { CorruptDataError, SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
+import type { ChunkIndex } from "../repository/chunk-index.js";
+import { HOLE_ID, SEGMENT_CHUNKS } from "../repository/file-formats.js";
+import { chunkCount } from "../repository/chunk-list.js";
+import type { Repository } from "../repository/repository.js";
+import type { DiskRecord, RestorePoint } from "../repository/restore-point.js";
+import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
+import { ProgressMeter, type ProgressListener } from "./progress.js";
+import { TaskWindow } from "./task-window.js";
+
+export interface RestoreDiskOptions {
+  repo: Repository;
+  index: ChunkIndex;
+  restorePoint: RestorePoint;
+  disk: DiskRecord;
+  target: string;
+  /** Replace an existing regular file. Block devices are always written in place. */
+  overwrite: boolean;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  workers?: number;
+}
+
+interface Target {
+  handle: fs.FileHandle;
+  /** Holes on a block device must be written as zeros: the device holds old data. */
+  writeHoles: boolean;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
+  const { disk } = options;
+  const target = await openTarget(options.target, disk.size, options.overwrite);
+  const workers = options.workers ?? defaultWorkerCount();
+  const pool = new CodecPool(options.repo.keys, workers);
+  const meter = new ProgressMeter("restore", disk.size, options.onProgress);
+  meter.startDisk(disk.index, disk.name, disk.size);
+  try {
+    await writeAllChunks(options, target, pool, meter, 3 * workers + 2);
+    await target.handle.sync();
+    await target.commit();
+    meter.finish();
+  } catch (err) {
+    await target.discard();
+    throw explainIoError(err, options.target);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function writeAllChunks(
+  options: RestoreDiskOptions,
+  target: Target,
+  pool: CodecPool,
+  meter: ProgressMeter,
+  windowSize: number,
+): Promise<void> {
+  const { repo, index, disk } = options;
+  const label = `disk ${disk.index} (${disk.name}) of restore point ${options.restorePoint.id.slice(0, 8)}`;
+  const window = new TaskWindow(windowSize);
+  const zeros = target.writeHoles ? Buffer.alloc(disk.chunkSize) : null;
+  for (const [seg, segmentId] of disk.segments.entries()) {
+    const ids = await repo.readChunkList(index, segmentId, `chunk list ${seg} of ${label}`);
+    const expected = Math.min(SEGMENT_CHUNKS, chunkCount(disk.size, disk.chunkSize) - seg * SEGMENT_CHUNKS);
+    if (ids.length !== expected) {
+      throw new CorruptDataError(
+        `${label}: chunk list ${seg} holds ${ids.length} chunks, expected ${expected}`,
+      );
+    }
+    for (const [i, id] of ids.entries()) {
+      if (options.signal?.aborted) throw new SnapferryError("cancelled", "the restore was cancelled");
+      const position = (seg * SEGMENT_CHUNKS + i) * disk.chunkSize;
+      const length = Math.min(disk.chunkSize, disk.size - position);
+      await window.run(async () => {
+        const data = id.equals(HOLE_ID)
+          ? zeros?.subarray(0, length)
+          : await readChunk(options, pool, id, label, position);
+        if (data) await writeFully(target.handle, data, position);
+        meter.bytesDone += length;
+        meter.tick();
+      });
+    }
+  }
+  await window.drain();
+}
+
+async function readChunk(
+  options: RestoreDiskOptions,
+  pool: CodecPool,
+  id: Buffer,
+  label: string,
+  position: number,
+): Promise<Buffer> {
+  const where = `${label} at offset ${position}`;
+  const loc = options.index.get(id);
+  if (!loc)
+    throw new CorruptDataError(
+      `${where}: chunk ${id.toString("hex").slice(0, 16)}… is missing from the repository`,
+    );
+  try {
+    const stored = await options.repo.readStoredBlob(loc);
+    return await pool.decode(
+      stored,
+      loc.compression,
+      loc.rawLength,
+      id,
+      `chunk ${id.toString("hex").slice(0, 16)}…`,
+    );
+  } catch (err) {
+    if (err instanceof CorruptDataError) throw new CorruptDataError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function writeFully(handle: fs.FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+async function openTarget(targetPath: string, size: number, overwrite: boolean): Promise<Target> {
+  let stat;
+  try {
+    stat = await fs.stat(targetPath);
+  } catch (err) {
+    if (errnoCode(err) !== "ENOENT") throw err;
+  }
+  if (stat?.isBlockDevice()) {
+    const handle = await fs.open(targetPath, "r+");
+    return {
+      handle,
+      writeHoles: true,
+      commit: () => handle.close(),
+      discard: () => handle.close().catch(() => undefined),
+    };
+  }
+  if (stat?.isDirectory()) {
+    throw new SnapferryError(
+      "target",
+      `target ${targetPath} is a folder`,
+      "Give a file name for the restored disk.",
+    );
+  }
+  if (stat && !overwrite) {
+    throw new SnapferryError(
+      "target",
+      `target ${targetPath} already exists`,
+      "Remove it, choose another name, or pass --overwrite.",
+    );
+  }
+  const partial = path.join(path.dirname(targetPath), `.${path.basename(targetPath)}.snapferry-partial`);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(partial, "w");
+    // A new file of the full size is all hole: chunks that are holes are simply not written.
+    await handle.truncate(size);
+  } catch (err) {
+    throw explainIoError(err, targetPath);
+  }
+  return {
+    handle,
+    writeHoles: false,
+    commit: async () => {
+      await handle.close();
+      await fs.rename(partial, targetPath);
+    },
+    discard: async () => {
+      await handle.close().catch(() => undefined);
+      await fs.rm(partial, { force: true });
+    },
+  };
+}

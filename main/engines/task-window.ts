@@ -1,0 +1,36 @@
+/**
+ * Runs async tasks with at most `limit` in flight. `run` waits for a free slot before it starts a
+ * task, which is how the pipeline applies backpressure: the reader cannot get more than `limit`
+ * chunks ahead of the workers and the pack writer.
+ */
+export class TaskWindow {
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown;
+  private failed = false;
+
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    this.throwIfFailed();
+    const p: Promise<void> = task()
+      .catch((err: unknown) => {
+        if (!this.failed) {
+          this.failed = true;
+          this.failure = err;
+        }
+      })
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+
+  /** Waits for every started task; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.race(this.running);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failed) throw this.failure;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Sealing is what every stored object goes through last: AES-256-GCM with a random nonce in an
+ * encrypted repository, a truncated SHA-256 checksum in an unencrypted one. Either way, opening a
+ * damaged object fails loudly instead of returning wrong bytes.
+ *
+ * Chunk ids are computed here too, because they depend on the same keys: HMAC-SHA-256 keyed with
+ * the repository's chunk-id key when encrypted (ids then reveal nothing about content), plain
+ * SHA-256 when not.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
+import { CorruptDataError } from "../common/errors.js";
+import { CHECKSUM_SIZE, NONCE_SIZE, TAG_SIZE } from "./file-formats.js";
+
+/** The secrets unlocked from a key file. Never written anywhere but the wrapped key file. */
+export interface MasterKeys {
+  encryptionKey: Buffer;
+  chunkIdKey: Buffer;
+}
+
+export class Sealer {
+  constructor(private readonly keys: MasterKeys | null) {}
+
+  get encrypted(): boolean {
+    return this.keys !== null;
+  }
+
+  /** The bytes that `sealedSize(n)` adds to an n-byte plaintext. */
+  get overhead(): number {
+    return this.keys ? NONCE_SIZE + TAG_SIZE : CHECKSUM_SIZE;
+  }
+
+  chunkId(plaintext: Uint8Array): Buffer {
+    if (this.keys) return createHmac("sha256", this.keys.chunkIdKey).update(plaintext).digest();
+    return createHash("sha256").update(plaintext).digest();
+  }
+
+  seal(plaintext: Uint8Array): Buffer {
+    if (!this.keys) {
+      const sum = createHash("sha256").update(plaintext).digest().subarray(0, CHECKSUM_SIZE);
+      return Buffer.concat([plaintext, sum]);
+    }
+    const nonce = randomBytes(NONCE_SIZE);
+    const cipher = createCipheriv("aes-256-gcm", this.keys.encryptionKey, nonce);
+    const body = cipher.update(plaintext);
+    const final = cipher.final();
+    return Buffer.concat([nonce, body, final, cipher.getAuthTag()]);
+  }
+
+  /** Opens a sealed object; `what` names it in the error if it was damaged. */
+  open(sealed: Uint8Array, what: string): Buffer {
+    const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    if (bytes.length < this.overhead) throw new CorruptDataError(`${what} is truncated`);
+    if (!this.keys) {
+      const body = bytes.subarray(0, bytes.length - CHECKSUM_SIZE);
+      const sum = createHash("sha256").update(body).digest().subarray(0, CHECKSUM_SIZE);
+      if (!sum.equals(bytes.subarray(bytes.length - CHECKSUM_SIZE))) {
+        throw new CorruptDataError(`${what} is damaged (checksum mismatch)`);
+      }
+      return body;
+    }
+    const nonce = bytes.subarray(0, NONCE_SIZE);
+    const tag = bytes.subarray(bytes.length - TAG_SIZE);
+    const body = bytes.subarray(NONCE_SIZE, bytes.length - TAG_SIZE);
+    const decipher = createDecipheriv("aes-256-gcm", this.keys.encryptionKey, nonce);
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([decipher.update(body), decipher.final()]);
+    } catch {
+      throw new CorruptDataError(`${what} is damaged (authentication failed)`);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The service layer: what every door (the CLI now; Electron IPC and the loopback bridge later)
+ * calls. Services take plain arguments, report progress through callbacks and throw
+ * SnapferryErrors; they never print, prompt or exit.
+ */
+import path from "node:path";
+import { SnapferryError } from "../common/errors.js";
+import { runBackup } from "../engines/backup.js";
+import { readChangedRanges } from "../engines/changed-ranges.js";
+import type { ProgressListener } from "../engines/progress.js";
+import { restoreDisk } from "../engines/restore.js";
+import type { EncryptionMode } from "../repository/config.js";
+import { Repository, type PasswordProvider } from "../repository/repository.js";
+import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
+import { openImageSource } from "../sources/image-file.js";
+
+export interface RepoRef {
+  repo: string;
+  password?: PasswordProvider;
+}
+
+export interface RestorePointSummary {
+  id: string;
+  time: string;
+  source: string;
+  sourceKind: string;
+  vm: { uuid: string; name: string } | null;
+  type: RestorePoint["type"];
+  consistency: RestorePoint["consistency"];
+  parent: string | null;
+  tool: string;
+  host: string;
+  disks: { index: number; name: string; size: number }[];
+}
+
+export function summarize(rp: RestorePoint): RestorePointSummary {
+  return {
+    id: rp.id,
+    time: rp.time,
+    source: rp.source.location,
+    sourceKind: rp.source.kind,
+    vm: rp.source.vm ?? null,
+    type: rp.type,
+    consistency: rp.consistency,
+    parent: rp.parent,
+    tool: rp.tool,
+    host: rp.host,
+    disks: rp.disks.map((d) => ({ index: d.index, name: d.name, size: d.size })),
+  };
+}
+
+export async function initRepository(
+  options: RepoRef & { encryption: EncryptionMode; chunkSize: number },
+): Promise<{ id: string; path: string; encryption: EncryptionMode; chunkSize: number }> {
+  const repo = await Repository.init(options.repo, {
+    encryption: options.encryption,
+    chunkSize: options.chunkSize,
+    ...(options.password ? { password: options.password } : {}),
+  });
+  return {
+    id: repo.config.id,
+    path: repo.path,
+    encryption: repo.config.encryption,
+    chunkSize: repo.config.chunkSize,
+  };
+}
+
+export interface BackupRequest extends RepoRef {
+  source: string;
+  changedRangesFile?: string;
+  resume?: boolean;
+  /** Read and store everything, without a parent restore point. */
+  full?: boolean;
+  onProgress?: ProgressListener;
+  onNote?: (note: string) => void;
+  signal?: AbortSignal;
+}
+
+export async function backup(request: BackupRequest): Promise<RestorePoint> {
+  const repo = await Repository.open(request.repo, request.password);
+  const changed = request.changedRangesFile ? await readChangedRanges(request.changedRangesFile) : undefined;
+  const source = await openImageSource(request.source);
+  const note = request.onNote ?? (() => undefined);
+  const lock = await repo.lock("shared", "backup");
+  try {
+    await repo.cleanTemporaryFiles(false);
+    const key = sourceKey(source.info);
+    const index = await repo.loadIndex();
+    let checkpoint = await repo.readCheckpoint(key);
+    if (checkpoint && !request.resume) {
+      note(
+        `an interrupted backup of ${source.info.location} was found; starting over (pass --resume to continue it)`,
+      );
+      checkpoint = undefined;
+    } else if (checkpoint && checkpoint.fingerprint !== source.fingerprint) {
+      note(`the source changed since the interrupted backup; starting over`);
+      checkpoint = undefined;
+    } else if (!checkpoint && request.resume) {
+      note(`no interrupted backup of ${source.info.location} to resume; starting a new one`);
+    }
+    if (checkpoint) {
+      // Packs closed after the last checkpoint are not in any index file yet: take them in.
+      const orphans = await repo.indexOrphanPacks(index);
+      await repo.writeIndexFile(orphans);
+      note(
+        `resuming: ${checkpoint.disks.reduce((n, d) => n + d.segments.length, 0)} segments already stored`,
+      );
+    }
+    const parent = request.full ? null : await findParent(repo, key, checkpoint?.parent ?? undefined);
+    if (changed && source.disks[0]) {
+      if (parent) source.disks[0].changedRanges = changed;
+      else
+        note(
+          "no earlier restore point of this source: the changed ranges are ignored and everything is read",
+        );
+    }
+    return await runBackup({
+      repo,
+      index,
+      source,
+      parent,
+      resumeFrom: checkpoint ?? null,
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+  } finally {
+    await lock.release();
+    await source.close();
+  }
+}
+
+/** The newest restore point of the same source, or the one an interrupted run had chosen. */
+async function findParent(
+  repo: Repository,
+  key: string,
+  chosen: string | undefined,
+): Promise<RestorePoint | null> {
+  if (chosen) return repo.readRestorePoint(chosen);
+  const { points } = await repo.listRestorePoints();
+  return points.filter((p) => sourceKey(p.source) === key).at(-1) ?? null;
+}
+
+export async function listRestorePoints(request: RepoRef): Promise<RestorePointSummary[]> {
+  const repo = await Repository.open(request.repo, request.password);
+  const { points } = await repo.listRestorePoints();
+  return points.map(summarize);
+}
+
+export interface RestoreRequest extends RepoRef {
+  restorePoint: string;
+  target: string;
+  disk?: number;
+  overwrite?: boolean;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export async function restore(
+  request: RestoreRequest,
+): Promise<{ restorePoint: RestorePoint; written: string[] }> {
+  const repo = await Repository.open(request.repo, request.password);
+  const rp = await repo.resolveRestorePoint(request.restorePoint);
+  const disks = request.disk === undefined ? rp.disks : rp.disks.filter((d) => d.index === request.disk);
+  if (disks.length === 0) {
+    throw new SnapferryError(
+      "not-found",
+      `restore point ${rp.id.slice(0, 8)} has no disk ${request.disk}`,
+      `Its disks are ${rp.disks.map((d) => d.index).join(", ")}.`,
+    );
+  }
+  const index = await repo.loadIndex();
+  const written: string[] = [];
+  // One disk goes to the target path itself; several go into the target folder by name.
+  for (const disk of disks) {
+    const target = disks.length === 1 ? request.target : path.join(request.target, disk.name);
+    await restoreDisk({
+      repo,
+      index,
+      restorePoint: rp,
+      disk,
+      target,
+      overwrite: request.overwrite ?? false,
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    written.push(target);
+  }
+  return { restorePoint: rp, written };
+}

@@ -1,0 +1,26 @@
+/**
+ * What a backup reads from. A source has one or more disks; each disk is a byte array that can be
+ * read at any offset. Connectors (image files now, VM folders and vSphere later) implement this.
+ */
+import type { ByteRange } from "../engines/changed-ranges.js";
+import type { Consistency, SourceInfo } from "../repository/restore-point.js";
+
+export interface DiskSource {
+  name: string;
+  size: number;
+  /** Reads exactly `length` bytes at `offset` into a new buffer that owns its memory. */
+  read(offset: number, length: number): Promise<Buffer>;
+  /** Byte ranges changed since the parent restore point, when the source knows them (CBT). */
+  changedRanges?: ByteRange[];
+}
+
+export interface BackupSource {
+  info: SourceInfo;
+  consistency: Consistency;
+  /** Identifies this exact state of the source, so a resume never mixes two states. */
+  fingerprint: string;
+  disks: DiskSource[];
+  /** Configuration files to keep beside the disks (a .vmx, say). */
+  configFiles: Record<string, Buffer>;
+  close(): Promise<void>;
+}

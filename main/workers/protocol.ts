@@ -1,0 +1,29 @@
+/** Messages between the main thread and the chunk workers. Buffers travel by transfer, not copy. */
+import type { Compression } from "../repository/file-formats.js";
+
+export interface WorkerSetup {
+  encryptionKey: Uint8Array | null;
+  chunkIdKey: Uint8Array | null;
+}
+
+export type WorkerRequest =
+  | { seq: number; op: "hash"; data: Uint8Array }
+  | { seq: number; op: "encode"; data: Uint8Array }
+  | {
+      seq: number;
+      op: "decode";
+      stored: Uint8Array;
+      compression: number;
+      rawLength: number;
+      expectedId: Uint8Array;
+      what: string;
+    };
+
+export type WorkerResult =
+  | { op: "hash"; id: Uint8Array; data: Uint8Array }
+  | { op: "encode"; stored: Uint8Array; compression: Compression }
+  | { op: "decode"; plaintext: Uint8Array };
+
+export type WorkerResponse =
+  | { seq: number; ok: true; result: WorkerResult }
+  | { seq: number; ok: false; error: { message: string; code: string | undefined } };
