@@ -2,7 +2,7 @@
  * The `snapferry` commands: each parses its options, calls a service and prints the result.
  * Nothing here knows how a repository works.
  */
-import { UsageError } from "../common/errors.js";
+import { CorruptDataError, UsageError } from "../common/errors.js";
 import { formatBytes, parseSize } from "../common/size.js";
 import { DEFAULT_CHUNK_SIZE } from "../repository/file-formats.js";
 import * as service from "../services/repository-service.js";
@@ -142,16 +142,24 @@ export const commands: Record<string, Command> = {
     usage: "snapshots --repo DIR [--json]",
     options: common,
     async run(ctx) {
-      const points = await service.listRestorePoints(repoOf(ctx));
+      const ref = repoOf(ctx);
+      const { points, damaged } = await service.listRestorePoints(ref);
       if (ctx.out.json) {
         process.stdout.write(JSON.stringify(points) + "\n");
-        return;
+      } else {
+        if (points.length === 0 && damaged.length === 0) ctx.out.line("no restore points");
+        for (const p of points) {
+          const size = p.disks.reduce((s, d) => s + d.size, 0);
+          ctx.out.line(
+            `${p.id.slice(0, 8)}  ${p.time}  ${p.type.padEnd(11)} ${p.consistency.padEnd(11)} ${formatBytes(size).padStart(10)}  ${p.vm?.name ?? p.source}`,
+          );
+        }
       }
-      if (points.length === 0) ctx.out.line("no restore points");
-      for (const p of points) {
-        const size = p.disks.reduce((s, d) => s + d.size, 0);
-        ctx.out.line(
-          `${p.id.slice(0, 8)}  ${p.time}  ${p.type.padEnd(11)} ${p.consistency.padEnd(11)} ${formatBytes(size).padStart(10)}  ${p.vm?.name ?? p.source}`,
+      if (damaged.length > 0) {
+        // The readable ones are listed above; the damaged ones make the command fail loudly.
+        throw new CorruptDataError(
+          damaged.map((d) => d.message).join("; "),
+          `The other restore points can still be restored. Run \`snapferry check --repo ${ref.repo}\` to see what is affected.`,
         );
       }
     },

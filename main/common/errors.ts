@@ -51,14 +51,13 @@ export class CorruptDataError extends SnapferryError {
   }
 }
 
+/** What to do when the repository's disk is full; a restore target's disk needs other advice. */
+const REPOSITORY_FULL_HINT =
+  "Free space there (forget and prune old restore points, or use a larger disk), then run the command again; nothing half-written was kept.";
+
 export class DiskFullError extends SnapferryError {
-  constructor(path: string, cause?: unknown) {
-    super(
-      "disk-full",
-      `no space left on the device holding ${path}`,
-      "Free space there (forget and prune old restore points, or use a larger disk), then run the command again; nothing half-written was kept.",
-      { cause },
-    );
+  constructor(path: string, cause?: unknown, hint = REPOSITORY_FULL_HINT) {
+    super("disk-full", `no space left on the device holding ${path}`, hint, { cause });
   }
 }
 
@@ -78,8 +77,8 @@ export function errnoCode(err: unknown): string | undefined {
 }
 
 /** Turns ENOSPC into a DiskFullError that names the place; other errors pass through unchanged. */
-export function explainIoError(err: unknown, path: string): unknown {
+export function explainIoError(err: unknown, path: string, diskFullHint?: string): unknown {
   const code = errnoCode(err);
-  if (code === "ENOSPC" || code === "EDQUOT") return new DiskFullError(path, err);
+  if (code === "ENOSPC" || code === "EDQUOT") return new DiskFullError(path, err, diskFullHint);
   return err;
 }

@@ -11,7 +11,7 @@
 import { hostname } from "node:os";
 import { CancelledError, CorruptDataError, SnapferryError } from "../common/errors.js";
 import { TOOL_NAME } from "../common/version.js";
-import { encodeBlob } from "../repository/blob-codec.js";
+import { BlobEncoder } from "../repository/blob-codec.js";
 import { BlobWriter } from "../repository/blob-writer.js";
 import type { ChunkIndex } from "../repository/chunk-index.js";
 import { chunkCount, encodeChunkList } from "../repository/chunk-list.js";
@@ -26,6 +26,8 @@ import {
   type RestorePoint,
 } from "../repository/restore-point.js";
 import type { BackupSource, DiskSource } from "../sources/disk-source.js";
+import { ChunkBufferPool } from "../workers/buffer-pool.js";
+import { GarbageBudget } from "../workers/garbage.js";
 import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
 import { ChangedRangeCursor, assertRangesFit } from "./changed-ranges.js";
 import { ProgressMeter, type ProgressListener } from "./progress.js";
@@ -56,6 +58,10 @@ interface Run {
   lastCheckpoint: number;
   /** Chunks in flight at most: enough to keep every worker busy while reads and writes wait. */
   window: number;
+  buffers: ChunkBufferPool;
+  garbage: GarbageBudget;
+  /** Encodes chunk lists, which are small enough to do on this thread. */
+  listEncoder: BlobEncoder;
 }
 
 export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
@@ -78,6 +84,9 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
   const run: Run = {
     options,
     window: 3 * workers + 2,
+    buffers: new ChunkBufferPool(repo.config.chunkSize),
+    garbage: new GarbageBudget(),
+    listEncoder: new BlobEncoder(repo.sealer),
     pool: new CodecPool(repo.keys, workers),
     writer: new BlobWriter(repo, index),
     meter: new ProgressMeter("backup", total, options.onProgress),
@@ -211,12 +220,14 @@ async function backupSegment(
       continue;
     }
     await window.run(async () => {
-      const data = await disk.read(offset, length);
+      const data = run.buffers.take(length);
+      await disk.read(offset, data);
       stats.bytesRead += length;
       run.meter.bytesRead += length;
       if (isAllZero(data)) {
         ids[c - first] = HOLE_ID;
         stats.bytesHoles += length;
+        run.buffers.give(data);
       } else {
         ids[c - first] = await storeChunk(run, data, stats, inFlight);
       }
@@ -239,14 +250,16 @@ async function storeChunk(
   const { id, data: plaintext } = await run.pool.hash(data);
   const key = id.toString("hex");
   const pending = inFlight.get(key);
-  if (pending) {
+  if (pending || run.writer.known(id)) {
+    run.buffers.give(plaintext);
     await pending;
     return id;
   }
-  if (run.writer.known(id)) return id;
   const store = (async () => {
     const blob = await run.pool.encode(plaintext);
+    run.buffers.give(blob.data);
     await run.writer.add(BlobType.data, id, length, blob);
+    run.garbage.spend(blob.stored.length);
   })();
   inFlight.set(key, store);
   try {
@@ -264,7 +277,7 @@ async function storeChunkList(run: Run, ids: Buffer[]): Promise<string> {
   const sealer = run.options.repo.sealer;
   const id = sealer.chunkId(plaintext);
   if (!run.writer.known(id))
-    await run.writer.add(BlobType.list, id, plaintext.length, encodeBlob(sealer, plaintext));
+    await run.writer.add(BlobType.list, id, plaintext.length, run.listEncoder.encode(plaintext));
   return id.toString("hex");
 }
 

@@ -29,6 +29,9 @@ export interface RestoreDiskOptions {
   workers?: number;
 }
 
+/** Advice when the target's disk fills up (the repository's own advice, to prune, would not help). */
+const TARGET_FULL_HINT = "Free space on the disk that holds the target, or restore to a larger one.";
+
 interface Target {
   handle: fs.FileHandle;
   /** Holes on a block device must be written as zeros: the device holds old data. */
@@ -51,7 +54,7 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
     meter.finish();
   } catch (err) {
     await target.discard();
-    throw explainIoError(err, options.target);
+    throw explainIoError(err, options.target, TARGET_FULL_HINT);
   } finally {
     await pool.close();
   }
@@ -69,7 +72,12 @@ async function writeAllChunks(
   const window = new TaskWindow(windowSize);
   const zeros = target.writeHoles ? Buffer.alloc(disk.chunkSize) : null;
   for (const [seg, segmentId] of disk.segments.entries()) {
-    const ids = await repo.readChunkList(index, segmentId, `chunk list ${seg} of ${label}`);
+    const segmentStart = seg * SEGMENT_CHUNKS * disk.chunkSize;
+    const ids = await repo.readChunkList(
+      index,
+      segmentId,
+      `${label} at offset ${segmentStart}: chunk list ${seg}`,
+    );
     const expected = Math.min(SEGMENT_CHUNKS, chunkCount(disk.size, disk.chunkSize) - seg * SEGMENT_CHUNKS);
     if (ids.length !== expected) {
       throw new CorruptDataError(
@@ -166,7 +174,7 @@ async function openTarget(targetPath: string, size: number, overwrite: boolean):
     // A new file of the full size is all hole: chunks that are holes are simply not written.
     await handle.truncate(size);
   } catch (err) {
-    throw explainIoError(err, targetPath);
+    throw explainIoError(err, targetPath, TARGET_FULL_HINT);
   }
   return {
     handle,

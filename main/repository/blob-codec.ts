@@ -2,7 +2,10 @@
  * A blob is a chunk (or a chunk list) as stored: compressed with zstd when that saves space, then
  * sealed. These functions are pure CPU work; the worker pool runs them off the main thread.
  */
-import { compress, decompress } from "zstd-napi";
+import { decompress } from "zstd-napi";
+import zstdBinding from "zstd-napi/binding.js";
+
+const { CCtx, compressBound } = zstdBinding;
 import { CorruptDataError } from "../common/errors.js";
 import { Compression, ZSTD_LEVEL } from "./file-formats.js";
 import type { Sealer } from "./sealer.js";
@@ -12,13 +15,27 @@ export interface EncodedBlob {
   compression: Compression;
 }
 
-export function encodeBlob(sealer: Sealer, plaintext: Uint8Array): EncodedBlob {
-  const packed = compress(plaintext, { compressionLevel: ZSTD_LEVEL });
-  // Incompressible data (already compressed or encrypted files) is kept as is: cheaper to read back.
-  if (packed.length < plaintext.length - plaintext.length / 64) {
-    return { stored: sealer.seal(packed), compression: Compression.zstd };
+/**
+ * Compresses and seals blobs. It keeps one zstd context and one scratch buffer for its lifetime:
+ * allocating a fresh megabyte per chunk would leave the allocator holding far more than the
+ * pipeline ever uses at once.
+ */
+export class BlobEncoder {
+  private readonly cctx = new CCtx();
+  private scratch = Buffer.alloc(0);
+
+  constructor(private readonly sealer: Sealer) {}
+
+  encode(plaintext: Uint8Array): EncodedBlob {
+    const bound = compressBound(plaintext.length);
+    if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafeSlow(bound);
+    const packed = this.cctx.compress(this.scratch, plaintext, ZSTD_LEVEL);
+    // Incompressible data (already compressed or encrypted files) is kept as is: cheaper to read back.
+    if (packed < plaintext.length - plaintext.length / 64) {
+      return { stored: this.sealer.seal(this.scratch.subarray(0, packed)), compression: Compression.zstd };
+    }
+    return { stored: this.sealer.seal(plaintext), compression: Compression.none };
   }
-  return { stored: sealer.seal(plaintext), compression: Compression.none };
 }
 
 /**

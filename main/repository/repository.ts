@@ -45,6 +45,12 @@ export class Repository {
   static async init(repoPath: string, options: InitOptions): Promise<Repository> {
     validateChunkSize(options.chunkSize);
     await assertInitTarget(repoPath);
+    let password: string | undefined;
+    if (options.encryption === "aes256gcm") {
+      if (!options.password) throw new SnapferryError("usage", "an encrypted repository needs a password");
+      // Asked before anything is created, so that a missing password leaves no half-made folder.
+      password = await options.password();
+    }
     const config: RepositoryConfig = {
       format: CONFIG_FORMAT_NAME,
       version: FORMAT_VERSION,
@@ -59,10 +65,9 @@ export class Repository {
     await fs.mkdir(repoPath, { recursive: true });
     for (const dir of LAYOUT_DIRS) await fs.mkdir(path.join(repoPath, dir), { recursive: true });
     const tmp = path.join(repoPath, DIRS.tmp);
-    if (options.encryption === "aes256gcm") {
-      if (!options.password) throw new SnapferryError("usage", "an encrypted repository needs a password");
+    if (password !== undefined) {
       keys = generateMasterKeys();
-      const keyFile = await createKeyFile(keys, await options.password(), config.id);
+      const keyFile = await createKeyFile(keys, password, config.id);
       await writeFileDurably(path.join(repoPath, DIRS.keys, randomBytes(16).toString("hex")), keyFile, tmp);
     }
     // The config goes last: a folder without it is not (yet) a repository.
@@ -186,7 +191,14 @@ export class Repository {
       throw new CorruptDataError(
         `${what} (blob ${id.toString("hex").slice(0, 16)}…) is missing from the repository`,
       );
-    const stored = await this.readStoredBlob(loc);
+    let stored: Buffer;
+    try {
+      stored = await this.readStoredBlob(loc);
+    } catch (err) {
+      // "pack … is missing" alone would not say what was being read.
+      if (err instanceof CorruptDataError) throw new CorruptDataError(`${what}: ${err.message}`);
+      throw err;
+    }
     return decodeBlob(this.sealer, stored, loc.compression, loc.rawLength, id, what);
   }
 

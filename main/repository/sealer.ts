@@ -7,7 +7,7 @@
  * the repository's chunk-id key when encrypted (ids then reveal nothing about content), plain
  * SHA-256 when not.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync } from "node:crypto";
 import { CorruptDataError } from "../common/errors.js";
 import { CHECKSUM_SIZE, NONCE_SIZE, TAG_SIZE } from "./file-formats.js";
 
@@ -35,15 +35,20 @@ export class Sealer {
   }
 
   seal(plaintext: Uint8Array): Buffer {
+    // The output gets an ArrayBuffer of its own so that a worker can hand it over without a copy.
+    const out = Buffer.allocUnsafeSlow(plaintext.length + this.overhead);
     if (!this.keys) {
-      const sum = createHash("sha256").update(plaintext).digest().subarray(0, CHECKSUM_SIZE);
-      return Buffer.concat([plaintext, sum]);
+      out.set(plaintext, 0);
+      createHash("sha256").update(plaintext).digest().copy(out, plaintext.length, 0, CHECKSUM_SIZE);
+      return out;
     }
-    const nonce = randomBytes(NONCE_SIZE);
+    const nonce = randomFillSync(out, 0, NONCE_SIZE).subarray(0, NONCE_SIZE);
     const cipher = createCipheriv("aes-256-gcm", this.keys.encryptionKey, nonce);
-    const body = cipher.update(plaintext);
-    const final = cipher.final();
-    return Buffer.concat([nonce, body, final, cipher.getAuthTag()]);
+    let at = NONCE_SIZE;
+    at += cipher.update(plaintext).copy(out, at);
+    at += cipher.final().copy(out, at);
+    cipher.getAuthTag().copy(out, at);
+    return out;
   }
 
   /** Opens a sealed object; `what` names it in the error if it was damaged. */

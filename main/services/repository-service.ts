@@ -3,6 +3,7 @@
  * calls. Services take plain arguments, report progress through callbacks and throw
  * SnapferryErrors; they never print, prompt or exit.
  */
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { SnapferryError } from "../common/errors.js";
 import { runBackup } from "../engines/backup.js";
@@ -140,10 +141,19 @@ async function findParent(
   return points.filter((p) => sourceKey(p.source) === key).at(-1) ?? null;
 }
 
-export async function listRestorePoints(request: RepoRef): Promise<RestorePointSummary[]> {
+export interface RestorePointListing {
+  points: RestorePointSummary[];
+  /** Manifests that cannot be read, with why: a caller must show them, never drop them silently. */
+  damaged: { id: string; message: string }[];
+}
+
+export async function listRestorePoints(request: RepoRef): Promise<RestorePointListing> {
   const repo = await Repository.open(request.repo, request.password);
-  const { points } = await repo.listRestorePoints();
-  return points.map(summarize);
+  const { points, damaged } = await repo.listRestorePoints();
+  return {
+    points: points.map(summarize),
+    damaged: damaged.map((d) => ({ id: d.id, message: d.error.message })),
+  };
 }
 
 export interface RestoreRequest extends RepoRef {
@@ -168,9 +178,25 @@ export async function restore(
       `Its disks are ${rp.disks.map((d) => d.index).join(", ")}.`,
     );
   }
+  // A shared lock keeps prune from deleting packs while they are being read.
+  const lock = await repo.lock("shared", "restore");
+  try {
+    return { restorePoint: rp, written: await restoreDisks(repo, rp, disks, request) };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function restoreDisks(
+  repo: Repository,
+  rp: RestorePoint,
+  disks: RestorePoint["disks"],
+  request: RestoreRequest,
+): Promise<string[]> {
   const index = await repo.loadIndex();
   const written: string[] = [];
   // One disk goes to the target path itself; several go into the target folder by name.
+  if (disks.length > 1) await mkdir(request.target, { recursive: true });
   for (const disk of disks) {
     const target = disks.length === 1 ? request.target : path.join(request.target, disk.name);
     await restoreDisk({
@@ -185,5 +211,5 @@ export async function restore(
     });
     written.push(target);
   }
-  return { restorePoint: rp, written };
+  return written;
 }

@@ -8,8 +8,8 @@ import type { Consistency, SourceInfo } from "../repository/restore-point.js";
 export interface DiskSource {
   name: string;
   size: number;
-  /** Reads exactly `length` bytes at `offset` into a new buffer that owns its memory. */
-  read(offset: number, length: number): Promise<Buffer>;
+  /** Fills `target` with the disk's bytes from `offset` on (the backup reuses its buffers). */
+  read(offset: number, target: Buffer): Promise<void>;
   /** Byte ranges changed since the parent restore point, when the source knows them (CBT). */
   changedRanges?: ByteRange[];
 }

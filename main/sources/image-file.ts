@@ -42,8 +42,8 @@ export async function openImageSource(imagePath: string): Promise<BackupSource> 
   const disk: DiskSource = {
     name: path.basename(absolute),
     size,
-    async read(offset: number, length: number): Promise<Buffer> {
-      const buf = Buffer.allocUnsafeSlow(length);
+    async read(offset: number, buf: Buffer): Promise<void> {
+      const length = buf.length;
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buf, done, length - done, offset + done);
@@ -56,7 +56,6 @@ export async function openImageSource(imagePath: string): Promise<BackupSource> 
         }
         done += bytesRead;
       }
-      return buf;
     },
   };
   return {

@@ -4,8 +4,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { SnapferryError } from "../common/errors.js";
-import { decodeBlob, encodeBlob } from "../repository/blob-codec.js";
+import { BlobEncoder, decodeBlob } from "../repository/blob-codec.js";
 import { Sealer } from "../repository/sealer.js";
+import { GarbageBudget } from "./garbage.js";
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerSetup } from "./protocol.js";
 
 const setup = workerData as WorkerSetup;
@@ -15,8 +16,16 @@ const sealer = new Sealer(
     : null,
 );
 
+const encoder = new BlobEncoder(sealer);
+const garbage = new GarbageBudget();
+
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/** A buffer can be handed over only if it is the whole of its ArrayBuffer (not a slice of a pool). */
+function transferable(u: Uint8Array): ArrayBuffer[] {
+  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? [u.buffer as ArrayBuffer] : [];
 }
 
 function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuffer[] } {
@@ -26,8 +35,12 @@ function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuff
       return { result: { op: "hash", id, data: req.data }, transfer: [req.data.buffer as ArrayBuffer] };
     }
     case "encode": {
-      const blob = encodeBlob(sealer, req.data);
-      return { result: { op: "encode", stored: blob.stored, compression: blob.compression }, transfer: [] };
+      // The plaintext goes back too, so that the main thread can reuse its buffer for the next read.
+      const blob = encoder.encode(req.data);
+      return {
+        result: { op: "encode", stored: blob.stored, compression: blob.compression, data: req.data },
+        transfer: [blob.stored.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer],
+      };
     }
     case "decode": {
       const plaintext = decodeBlob(
@@ -38,7 +51,7 @@ function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuff
         req.expectedId,
         req.what,
       );
-      return { result: { op: "decode", plaintext }, transfer: [] };
+      return { result: { op: "decode", plaintext }, transfer: transferable(plaintext) };
     }
   }
 }
@@ -59,4 +72,5 @@ parentPort?.on("message", (req: WorkerRequest) => {
     };
   }
   parentPort?.postMessage(response, transfer);
+  garbage.spend(req.op === "decode" ? req.rawLength : req.data.byteLength);
 });

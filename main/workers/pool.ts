@@ -42,7 +42,10 @@ export class CodecPool {
       chunkIdKey: keys ? new Uint8Array(keys.chunkIdKey) : null,
     };
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), { workerData: setup });
+      const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), {
+        workerData: setup,
+        resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG ?? 16) },
+      });
       worker.on("message", (res: WorkerResponse) => this.onMessage(worker, res));
       worker.on("error", (err) => this.onFailure(worker, err));
       this.workers.push(worker);
@@ -57,12 +60,12 @@ export class CodecPool {
     return { id: Buffer.from(r.id.buffer, r.id.byteOffset, r.id.byteLength), data: toBuffer(r.data) };
   }
 
-  /** Compresses and seals a chunk; `data` is handed over to the worker and must not be reused. */
-  async encode(data: Uint8Array): Promise<{ stored: Buffer; compression: Compression }> {
+  /** Compresses and seals a chunk. `data` is handed over to the worker and comes back as `data`. */
+  async encode(data: Uint8Array): Promise<{ stored: Buffer; compression: Compression; data: Buffer }> {
     const own = ownBuffer(data);
     const r = await this.run({ seq: 0, op: "encode", data: own }, [own.buffer as ArrayBuffer]);
     if (r.op !== "encode") throw new Error("worker answered the wrong operation");
-    return { stored: toBuffer(r.stored), compression: r.compression };
+    return { stored: toBuffer(r.stored), compression: r.compression, data: toBuffer(r.data) };
   }
 
   async decode(

@@ -21,7 +21,7 @@ export type WorkerRequest =
 
 export type WorkerResult =
   | { op: "hash"; id: Uint8Array; data: Uint8Array }
-  | { op: "encode"; stored: Uint8Array; compression: Compression }
+  | { op: "encode"; stored: Uint8Array; compression: Compression; data: Uint8Array }
   | { op: "decode"; plaintext: Uint8Array };
 
 export type WorkerResponse =
