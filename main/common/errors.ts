@@ -62,8 +62,8 @@ export class DiskFullError extends SnapferryError {
 }
 
 export class CancelledError extends SnapferryError {
-  constructor(what: string) {
-    super("cancelled", `${what} was cancelled`);
+  constructor(what: string, hint?: string) {
+    super("cancelled", `${what} was cancelled`, hint);
   }
 }
 

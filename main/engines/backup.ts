@@ -204,7 +204,11 @@ async function backupSegment(
   const window = new TaskWindow(run.window);
   const inFlight = new Map<string, Promise<void>>();
   for (let c = first; c < last; c++) {
-    if (run.options.signal?.aborted) throw new CancelledError("the backup");
+    if (run.options.signal?.aborted)
+      throw new CancelledError(
+        "the backup",
+        "What was stored is kept: run the same backup with --resume to continue where it stopped.",
+      );
     const offset = c * chunkSize;
     const length = Math.min(chunkSize, disk.size - offset);
     const reused = unchanged(c);

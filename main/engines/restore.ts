@@ -71,6 +71,12 @@ async function writeAllChunks(
   const label = `disk ${disk.index} (${disk.name}) of restore point ${options.restorePoint.id.slice(0, 8)}`;
   const window = new TaskWindow(windowSize);
   const zeros = target.writeHoles ? Buffer.alloc(disk.chunkSize) : null;
+  const expectedSegments = Math.ceil(chunkCount(disk.size, disk.chunkSize) / SEGMENT_CHUNKS);
+  if (disk.segments.length !== expectedSegments) {
+    throw new CorruptDataError(
+      `${label} lists ${disk.segments.length} chunk lists, expected ${expectedSegments}`,
+    );
+  }
   for (const [seg, segmentId] of disk.segments.entries()) {
     const segmentStart = seg * SEGMENT_CHUNKS * disk.chunkSize;
     const ids = await repo.readChunkList(

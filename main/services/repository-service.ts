@@ -3,11 +3,13 @@
  * calls. Services take plain arguments, report progress through callbacks and throw
  * SnapferryErrors; they never print, prompt or exit.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, statfs } from "node:fs/promises";
 import path from "node:path";
 import { SnapferryError } from "../common/errors.js";
 import { runBackup } from "../engines/backup.js";
-import { readChangedRanges } from "../engines/changed-ranges.js";
+import { readChangedRanges, type ByteRange } from "../engines/changed-ranges.js";
+import { formatBytes } from "../common/size.js";
+import type { BackupSource } from "../sources/disk-source.js";
 import type { ProgressListener } from "../engines/progress.js";
 import { restoreDisk } from "../engines/restore.js";
 import type { EncryptionMode } from "../repository/config.js";
@@ -108,6 +110,7 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
       );
     }
     const parent = request.full ? null : await findParent(repo, key, checkpoint?.parent ?? undefined);
+    await checkFreeSpace(repo, source, parent && changed ? changed : undefined, note);
     if (changed && source.disks[0]) {
       if (parent) source.disks[0].changedRanges = changed;
       else
@@ -127,6 +130,38 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
   } finally {
     await lock.release();
     await source.close();
+  }
+}
+
+/** Below this a backup cannot get far: refuse before writing anything. */
+const MINIMUM_FREE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Pre-check: is there room in the repository? The exact need is unknown before deduplication and
+ * compression, so only a hopeless case is refused; a tight one gets a note.
+ */
+async function checkFreeSpace(
+  repo: Repository,
+  source: BackupSource,
+  changed: ByteRange[] | undefined,
+  note: (text: string) => void,
+): Promise<void> {
+  const fsStats = await statfs(repo.path);
+  const free = fsStats.bavail * fsStats.bsize;
+  if (free < MINIMUM_FREE_BYTES) {
+    throw new SnapferryError(
+      "disk-full",
+      `not enough space left on the repository's disk: ${formatBytes(free)} free, a backup needs at least ${formatBytes(MINIMUM_FREE_BYTES)}`,
+      "Free space there (forget and prune old restore points), or use a larger disk.",
+    );
+  }
+  const upperBound = changed
+    ? changed.reduce((sum, r) => sum + r.length, 0)
+    : source.disks.reduce((sum, d) => sum + d.size, 0);
+  if (free < upperBound) {
+    note(
+      `the repository's disk has ${formatBytes(free)} free; this backup reads ${formatBytes(upperBound)} and may not fit (it needs less after deduplication, holes and compression)`,
+    );
   }
 }
 

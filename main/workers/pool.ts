@@ -47,7 +47,8 @@ export class CodecPool {
         resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG ?? 16) },
       });
       worker.on("message", (res: WorkerResponse) => this.onMessage(worker, res));
-      worker.on("error", (err) => this.onFailure(worker, err));
+      worker.on("error", (err) => this.onFailure(err));
+      worker.on("exit", (code) => this.onFailure(new Error(`it exited with code ${code}`)));
       this.workers.push(worker);
       this.idle.push(worker);
     }
@@ -122,12 +123,20 @@ export class CodecPool {
     this.dispatch();
   }
 
-  private onFailure(worker: Worker, err: Error): void {
-    const job = this.busy.get(worker);
-    this.busy.delete(worker);
-    job?.pending.reject(
-      new SnapferryError("internal", `a chunk worker failed: ${err.message}`, undefined, { cause: err }),
-    );
+  /**
+   * A worker that throws outside a request, or exits, is gone for good (out of memory, a native
+   * crash). Rather than run on with fewer workers, the pool fails every waiting request, so the
+   * operation stops with a clear error instead of hanging.
+   */
+  private onFailure(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new SnapferryError("internal", `a chunk worker failed: ${err.message}`, undefined, {
+      cause: err,
+    });
+    for (const job of [...this.busy.values(), ...this.queue.splice(0)]) job.pending.reject(error);
+    this.busy.clear();
+    void this.close();
   }
 
   async close(): Promise<void> {
