@@ -59,6 +59,8 @@ interface Run {
   /** Chunks in flight at most: enough to keep every worker busy while reads and writes wait. */
   window: number;
   buffers: ChunkBufferPool;
+  /** Moving share of recent chunks that were new; decides whether to hash and encode at once. */
+  newShare: number;
   garbage: GarbageBudget;
   /** Encodes chunk lists, which are small enough to do on this thread. */
   listEncoder: BlobEncoder;
@@ -85,6 +87,7 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     options,
     window: 3 * workers + 2,
     buffers: new ChunkBufferPool(repo.config.chunkSize),
+    newShare: parent ? 0 : 1,
     garbage: new GarbageBudget(),
     listEncoder: new BlobEncoder(repo.sealer),
     pool: new CodecPool(repo.keys, workers),
@@ -244,6 +247,12 @@ async function backupSegment(
   return ids;
 }
 
+/**
+ * Hashes a chunk and stores it unless the repository has it. While most recent chunks were new
+ * (a first backup), hashing and encoding go to the worker together, saving a round trip; while
+ * most were known (a later backup without changed ranges), the chunk is hashed first so that
+ * known chunks are never compressed.
+ */
 async function storeChunk(
   run: Run,
   data: Buffer,
@@ -251,16 +260,20 @@ async function storeChunk(
   inFlight: Map<string, Promise<void>>,
 ): Promise<Buffer> {
   const length = data.length;
-  const { id, data: plaintext } = await run.pool.hash(data);
+  const speculative = run.newShare > 0.5 ? await run.pool.hashEncode(data) : undefined;
+  const hashed = speculative ?? (await run.pool.hash(data));
+  const id = hashed.id;
   const key = id.toString("hex");
   const pending = inFlight.get(key);
-  if (pending || run.writer.known(id)) {
-    run.buffers.give(plaintext);
+  const isNew = !pending && !run.writer.known(id);
+  run.newShare = run.newShare * 0.9 + (isNew ? 0.1 : 0);
+  if (!isNew) {
+    run.buffers.give(hashed.data);
     await pending;
     return id;
   }
   const store = (async () => {
-    const blob = await run.pool.encode(plaintext);
+    const blob = speculative ?? (await run.pool.encode(hashed.data));
     run.buffers.give(blob.data);
     await run.writer.add(BlobType.data, id, length, blob);
     run.garbage.spend(blob.stored.length);

@@ -13,9 +13,16 @@ import type { IndexedPack } from "./index-file.js";
 import { PackWriter } from "./pack-file.js";
 import type { Repository } from "./repository.js";
 
+/** Packs being made durable at once; more would only queue behind the same disk. */
+const MAX_CLOSING_PACKS = 2;
+
 export class BlobWriter {
   private current: PackWriter | undefined;
-  private readonly inCurrent = new Set<string>();
+  private currentIds = new Set<string>();
+  /** Ids in the current pack and in packs still closing: known, though not yet indexed. */
+  private readonly pendingIds = new Set<string>();
+  private closing: Promise<void>[] = [];
+  private closeFailure: unknown;
   private unindexed: IndexedPack[] = [];
   private queue: Promise<void> = Promise.resolve();
   bytesStored = 0;
@@ -26,27 +33,34 @@ export class BlobWriter {
     private readonly index: ChunkIndex,
   ) {}
 
-  /** True when the blob is already in the repository or in the pack being written. */
+  /** True when the blob is already in the repository or in a pack being written. */
   known(id: Buffer): boolean {
-    return this.index.has(id) || this.inCurrent.has(id.toString("hex"));
+    return this.index.has(id) || this.pendingIds.has(id.toString("hex"));
   }
 
   add(type: BlobType, id: Buffer, rawLength: number, blob: EncodedBlob): Promise<void> {
     return this.serialised(async () => {
+      if (this.closeFailure !== undefined) throw this.closeFailure;
       if (this.known(id)) return;
       this.current ??= await PackWriter.create(this.repo.path, this.repo.sealer);
       await this.current.add(type, id, rawLength, blob);
-      this.inCurrent.add(id.toString("hex"));
+      const key = id.toString("hex");
+      this.currentIds.add(key);
+      this.pendingIds.add(key);
       this.bytesStored += blob.stored.length;
       this.blobsStored++;
-      if (this.current.bytesWritten >= PACK_TARGET_SIZE) await this.closePack();
+      if (this.current.bytesWritten >= PACK_TARGET_SIZE) await this.startClosing();
     });
   }
 
-  /** Makes every blob added so far durable and indexed (pack closed, index file written). */
+  /** Makes every blob added so far durable and indexed (packs closed, index file written). */
   flush(): Promise<void> {
     return this.serialised(async () => {
-      await this.closePack();
+      await this.startClosing();
+      const closing = this.closing;
+      this.closing = [];
+      await Promise.all(closing);
+      if (this.closeFailure !== undefined) throw this.closeFailure;
       await this.repo.writeIndexFile(this.unindexed);
       this.unindexed = [];
     });
@@ -57,23 +71,33 @@ export class BlobWriter {
     await this.queue.catch(() => undefined);
     await this.current?.abort();
     this.current = undefined;
-    this.inCurrent.clear();
+    await Promise.allSettled(this.closing);
+    this.closing = [];
   }
 
-  private async closePack(): Promise<void> {
+  /**
+   * Closes the current pack (fsync and rename) in the background, so that the next blobs go on
+   * into a new pack while the disk syncs the old one.
+   */
+  private async startClosing(): Promise<void> {
     const writer = this.current;
     if (!writer) return;
     this.current = undefined;
-    let pack;
-    try {
-      pack = await writer.finish();
-    } catch (err) {
-      await writer.abort();
-      throw err;
-    }
-    this.index.addPack(pack.id, pack.size, pack.entries);
-    this.unindexed.push(pack);
-    this.inCurrent.clear();
+    const ids = this.currentIds;
+    this.currentIds = new Set();
+    if (this.closing.length >= MAX_CLOSING_PACKS) await this.closing.shift();
+    const closed = writer.finish().then(
+      (pack) => {
+        this.index.addPack(pack.id, pack.size, pack.entries);
+        this.unindexed.push(pack);
+        for (const id of ids) this.pendingIds.delete(id);
+      },
+      async (err: unknown) => {
+        await writer.abort();
+        this.closeFailure ??= err;
+      },
+    );
+    this.closing.push(closed);
   }
 
   private serialised(step: () => Promise<void>): Promise<void> {

@@ -42,6 +42,14 @@ function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuff
         transfer: [blob.stored.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer],
       };
     }
+    case "hashEncode": {
+      const id = sealer.chunkId(req.data);
+      const blob = encoder.encode(req.data);
+      return {
+        result: { op: "hashEncode", id, stored: blob.stored, compression: blob.compression, data: req.data },
+        transfer: [blob.stored.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer],
+      };
+    }
     case "decode": {
       const plaintext = decodeBlob(
         sealer,

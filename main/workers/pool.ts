@@ -69,6 +69,21 @@ export class CodecPool {
     return { stored: toBuffer(r.stored), compression: r.compression, data: toBuffer(r.data) };
   }
 
+  /** Both at once: for chunks that are most likely new, one round trip instead of two. */
+  async hashEncode(
+    data: Uint8Array,
+  ): Promise<{ id: Buffer; stored: Buffer; compression: Compression; data: Buffer }> {
+    const own = ownBuffer(data);
+    const r = await this.run({ seq: 0, op: "hashEncode", data: own }, [own.buffer as ArrayBuffer]);
+    if (r.op !== "hashEncode") throw new Error("worker answered the wrong operation");
+    return {
+      id: toBuffer(r.id),
+      stored: toBuffer(r.stored),
+      compression: r.compression,
+      data: toBuffer(r.data),
+    };
+  }
+
   async decode(
     stored: Uint8Array,
     compression: number,

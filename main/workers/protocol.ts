@@ -9,6 +9,7 @@ export interface WorkerSetup {
 export type WorkerRequest =
   | { seq: number; op: "hash"; data: Uint8Array }
   | { seq: number; op: "encode"; data: Uint8Array }
+  | { seq: number; op: "hashEncode"; data: Uint8Array }
   | {
       seq: number;
       op: "decode";
@@ -22,6 +23,7 @@ export type WorkerRequest =
 export type WorkerResult =
   | { op: "hash"; id: Uint8Array; data: Uint8Array }
   | { op: "encode"; stored: Uint8Array; compression: Compression; data: Uint8Array }
+  | { op: "hashEncode"; id: Uint8Array; stored: Uint8Array; compression: Compression; data: Uint8Array }
   | { op: "decode"; plaintext: Uint8Array };
 
 export type WorkerResponse =
