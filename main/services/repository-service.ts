@@ -151,7 +151,7 @@ async function checkFreeSpace(
   if (free < MINIMUM_FREE_BYTES) {
     throw new SnapferryError(
       "disk-full",
-      `not enough space left on the repository's disk: ${formatBytes(free)} free, a backup needs at least ${formatBytes(MINIMUM_FREE_BYTES)}`,
+      `not enough space left on the repository's disk: ${formatBytes(free)} free, less than the ${formatBytes(MINIMUM_FREE_BYTES)} a backup needs at least`,
       "Free space there (forget and prune old restore points), or use a larger disk.",
     );
   }

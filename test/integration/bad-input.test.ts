@@ -300,7 +300,7 @@ describe("a full disk under the repository", () => {
       assert.equal(r.code, 1, r.stderr);
       assert.match(
         errorLine(r.stderr),
-        /^snapferry: error: not enough space left on the repository's disk: [\d.]+ MiB free, a backup needs at least 16\.0 MiB$/,
+        /^snapferry: error: not enough space left on the repository's disk: [\d.]+ MiB free, less than the 16\.0 MiB a backup needs at least$/,
       );
       assert.deepEqual(await restorePointIds(repo), before);
       assert.deepEqual(filesIn(repo, "data"), packs);
