@@ -13,6 +13,15 @@ import { chunkCount } from "../repository/chunk-list.js";
 import type { Repository } from "../repository/repository.js";
 import type { DiskRecord, RestorePoint } from "../repository/restore-point.js";
 import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
+import { GarbageBudget } from "../workers/garbage.js";
+import { PackReader } from "../repository/pack-reader.js";
+
+/** What reading chunks back needs: workers to open and verify them, open packs to read from. */
+interface ChunkReading {
+  pool: CodecPool;
+  packs: PackReader;
+  garbage: GarbageBudget;
+}
 import { ProgressMeter, type ProgressListener } from "./progress.js";
 import { TaskWindow } from "./task-window.js";
 
@@ -44,11 +53,15 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
   const { disk } = options;
   const target = await openTarget(options.target, disk.size, options.overwrite);
   const workers = options.workers ?? defaultWorkerCount();
-  const pool = new CodecPool(options.repo.keys, workers);
+  const reading: ChunkReading = {
+    pool: new CodecPool(options.repo.keys, workers),
+    packs: new PackReader(options.repo.path),
+    garbage: new GarbageBudget(),
+  };
   const meter = new ProgressMeter("restore", disk.size, options.onProgress);
   meter.startDisk(disk.index, disk.name, disk.size);
   try {
-    await writeAllChunks(options, target, pool, meter, 3 * workers + 2);
+    await writeAllChunks(options, target, reading, meter, 3 * workers + 2);
     await target.handle.sync();
     await target.commit();
     meter.finish();
@@ -56,14 +69,15 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
     await target.discard();
     throw explainIoError(err, options.target, TARGET_FULL_HINT);
   } finally {
-    await pool.close();
+    await reading.pool.close();
+    await reading.packs.close();
   }
 }
 
 async function writeAllChunks(
   options: RestoreDiskOptions,
   target: Target,
-  pool: CodecPool,
+  reading: ChunkReading,
   meter: ProgressMeter,
   windowSize: number,
 ): Promise<void> {
@@ -97,7 +111,7 @@ async function writeAllChunks(
       await window.run(async () => {
         const data = id.equals(HOLE_ID)
           ? zeros?.subarray(0, length)
-          : await readChunk(options, pool, id, label, position);
+          : await readChunk(options, reading, id, label, position);
         if (data) await writeFully(target.handle, data, position);
         meter.bytesDone += length;
         meter.tick();
@@ -109,7 +123,7 @@ async function writeAllChunks(
 
 async function readChunk(
   options: RestoreDiskOptions,
-  pool: CodecPool,
+  reading: ChunkReading,
   id: Buffer,
   label: string,
   position: number,
@@ -121,8 +135,9 @@ async function readChunk(
       `${where}: chunk ${id.toString("hex").slice(0, 16)}… is missing from the repository`,
     );
   try {
-    const stored = await options.repo.readStoredBlob(loc);
-    return await pool.decode(
+    const stored = await reading.packs.read(loc);
+    reading.garbage.spend(loc.rawLength);
+    return await reading.pool.decode(
       stored,
       loc.compression,
       loc.rawLength,

@@ -2,10 +2,9 @@
  * A blob is a chunk (or a chunk list) as stored: compressed with zstd when that saves space, then
  * sealed. These functions are pure CPU work; the worker pool runs them off the main thread.
  */
-import { decompress } from "zstd-napi";
 import zstdBinding from "zstd-napi/binding.js";
 
-const { CCtx, compressBound } = zstdBinding;
+const { CCtx, DCtx, compressBound } = zstdBinding;
 import { CorruptDataError } from "../common/errors.js";
 import { Compression, ZSTD_LEVEL } from "./file-formats.js";
 import type { Sealer } from "./sealer.js";
@@ -39,6 +38,30 @@ export class BlobEncoder {
 }
 
 /**
+ * Decompresses into a buffer of exactly the recorded raw length: a damaged or hostile frame can
+ * never make it allocate more. The output owns its ArrayBuffer, so a worker can hand it over.
+ */
+function decompressExactly(
+  dctx: InstanceType<typeof DCtx>,
+  packed: Buffer,
+  rawLength: number,
+  what: string,
+): Buffer {
+  const out = Buffer.allocUnsafeSlow(rawLength);
+  let written: number;
+  try {
+    written = dctx.decompress(out, packed);
+  } catch {
+    throw new CorruptDataError(`${what} is damaged (cannot decompress)`);
+  }
+  if (written !== rawLength)
+    throw new CorruptDataError(`${what} has length ${written}, expected ${rawLength}`);
+  return out;
+}
+
+let sharedDctx: InstanceType<typeof DCtx> | undefined;
+
+/**
  * Opens a stored blob and proves it is the chunk that was asked for: the id recomputed from the
  * plaintext must equal `expectedId`. `what` names the blob in errors.
  */
@@ -53,11 +76,8 @@ export function decodeBlob(
   const opened = sealer.open(stored, what);
   let plaintext: Buffer;
   if (compression === Compression.zstd) {
-    try {
-      plaintext = decompress(opened);
-    } catch {
-      throw new CorruptDataError(`${what} is damaged (cannot decompress)`);
-    }
+    sharedDctx ??= new DCtx();
+    plaintext = decompressExactly(sharedDctx, opened, rawLength, what);
   } else if (compression === Compression.none) {
     plaintext = opened;
   } else {

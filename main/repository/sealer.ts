@@ -69,7 +69,9 @@ export class Sealer {
     const decipher = createDecipheriv("aes-256-gcm", this.keys.encryptionKey, nonce);
     decipher.setAuthTag(tag);
     try {
-      return Buffer.concat([decipher.update(body), decipher.final()]);
+      const opened = decipher.update(body);
+      const rest = decipher.final(); // empty for GCM; checked so the tag is verified
+      return rest.length === 0 ? opened : Buffer.concat([opened, rest]);
     } catch {
       throw new CorruptDataError(`${what} is damaged (authentication failed)`);
     }
