@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "tmp/**", "demo/**", "bench/out/**", "release/**"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -44,15 +44,22 @@ interface PackUsage {
 export async function pruneRepository(repo: Repository): Promise<PruneReport> {
   await repo.cleanTemporaryFiles(true);
   const oldIndexFiles = await repo.listIndexFiles();
-  const index = await repo.loadIndex();
+  // The index finds each blob in one pack; `contents` says what each pack holds, copies of blobs
+  // also stored elsewhere included (left by an interrupted backup or prune, see packUsage).
+  const index = new ChunkIndex();
+  const contents = new Map<string, IndexedPack>();
+  for (const name of oldIndexFiles) {
+    for (const pack of await repo.readIndexFile(name)) {
+      index.addPack(pack.id, pack.size, pack.entries);
+      addContents(contents, pack);
+    }
+  }
   const orphans = await repo.indexOrphanPacks(index);
+  for (const pack of orphans) addContents(contents, pack);
   const used = await markUsed(repo, index);
-  const usage = packUsage(index, used);
+  const usage = packUsage([...contents.values()], index, used);
 
-  const keep = usage.filter(
-    (p) =>
-      p.used.length === p.totalBlobs || (p.used.length > 0 && p.unusedBytes < p.size * REPACK_UNUSED_SHARE),
-  );
+  const keep = usage.filter((p) => p.used.length > 0 && p.unusedBytes < p.size * REPACK_UNUSED_SHARE);
   const repack = usage.filter((p) => p.used.length > 0 && !keep.includes(p));
   const drop = usage.filter((p) => !keep.includes(p));
 
@@ -143,32 +150,40 @@ async function markUsed(repo: Repository, index: ChunkIndex): Promise<Set<string
   return used;
 }
 
-function packUsage(index: ChunkIndex, used: Set<string>): PackUsage[] {
-  const byPack = new Map<string, PackUsage>();
-  for (const pack of index.packs()) {
-    byPack.set(pack.id, {
+/** Records what a pack holds; a pack named by several index files holds what any of them says. */
+function addContents(contents: Map<string, IndexedPack>, pack: IndexedPack): void {
+  const known = contents.get(pack.id);
+  if (!known) {
+    contents.set(pack.id, { id: pack.id, size: pack.size, entries: [...pack.entries] });
+    return;
+  }
+  const offsets = new Set(known.entries.map((e) => e.offset));
+  for (const e of pack.entries) if (!offsets.has(e.offset)) known.entries.push(e);
+}
+
+/**
+ * How much of each pack is used. A blob counts as used only in the pack where the index finds
+ * it: another copy of it (in the pack of a killed backup whose blobs a later backup stored again,
+ * or in a pack an interrupted prune had already rewritten) is waste, like an unused blob. So a
+ * pack of nothing but such copies is dropped, and one with many of them rewritten, rather than
+ * kept for ever.
+ */
+function packUsage(packs: IndexedPack[], index: ChunkIndex, used: Set<string>): PackUsage[] {
+  return packs.map((pack) => {
+    const usage: PackUsage = {
       id: pack.id,
       size: pack.size,
-      entries: [],
+      entries: pack.entries,
       used: [],
       unusedBytes: 0,
-      totalBlobs: 0,
-    });
-  }
-  for (const [id, loc] of index.entries()) {
-    const p = byPack.get(loc.packId);
-    if (!p) continue;
-    p.totalBlobs++;
-    p.entries.push({
-      id,
-      type: loc.type,
-      compression: loc.compression,
-      offset: loc.offset,
-      storedLength: loc.storedLength,
-      rawLength: loc.rawLength,
-    });
-    if (used.has(id.toString("hex"))) p.used.push({ id, loc });
-    else p.unusedBytes += loc.storedLength;
-  }
-  return [...byPack.values()];
+      totalBlobs: pack.entries.length,
+    };
+    for (const e of pack.entries) {
+      const loc = index.get(e.id);
+      if (loc && loc.packId === pack.id && loc.offset === e.offset && used.has(e.id.toString("hex")))
+        usage.used.push({ id: e.id, loc });
+      else usage.unusedBytes += e.storedLength;
+    }
+    return usage;
+  });
 }

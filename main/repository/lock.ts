@@ -40,7 +40,8 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

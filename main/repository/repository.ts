@@ -17,8 +17,9 @@ import { fsyncDirectory, listNames, removeDurably, temporaryOwner, writeFileDura
 import { CONFIG_FILE, CONFIG_FORMAT_NAME, DIRS, FORMAT_VERSION, MAGIC } from "./file-formats.js";
 import { decodeIndexFile, encodeIndexFile, type IndexedPack } from "./index-file.js";
 import { createKeyFile, generateMasterKeys, unlockRepository } from "./key-file.js";
-import { RepositoryLock, isStaleLocalLock, readLocks, type LockKind } from "./lock.js";
+import { RepositoryLock, processAlive, type LockKind } from "./lock.js";
 import { packPath, readPackTable } from "./pack-file.js";
+import { PackReader } from "./pack-reader.js";
 import { validateRestorePoint, type RestorePoint } from "./restore-point.js";
 import { decodeSealedJson, encodeSealedJson } from "./sealed-file.js";
 import { Sealer, type MasterKeys } from "./sealer.js";
@@ -165,22 +166,13 @@ export class Repository {
 
   // ---- blobs ------------------------------------------------------------------------------
 
+  /** Reads one stored blob (opening its pack for this read alone; see PackReader for many). */
   async readStoredBlob(loc: BlobLocation): Promise<Buffer> {
-    const file = packPath(this.path, loc.packId);
-    let handle: fs.FileHandle;
+    const reader = new PackReader(this.path, 1);
     try {
-      handle = await fs.open(file, "r");
-    } catch (err) {
-      if (errnoCode(err) === "ENOENT") throw new CorruptDataError(`pack ${loc.packId} is missing`);
-      throw err;
-    }
-    try {
-      const buf = Buffer.alloc(loc.storedLength);
-      const { bytesRead } = await handle.read(buf, 0, loc.storedLength, loc.offset);
-      if (bytesRead !== loc.storedLength) throw new CorruptDataError(`pack ${loc.packId} is truncated`);
-      return buf;
+      return await reader.read(loc);
     } finally {
-      await handle.close();
+      await reader.close();
     }
   }
 
@@ -306,20 +298,20 @@ export class Repository {
   // ---- housekeeping -----------------------------------------------------------------------
 
   /**
-   * Removes files left in tmp/ by processes that are gone. With `everything` (under an exclusive
-   * lock, when nobody else can be writing), removes all of them.
+   * Removes files left in tmp/ by processes of this host that are gone. With `everything` (under
+   * an exclusive lock, when nobody else can be writing), removes all of them, except those of a
+   * live process here: it may be writing its lock file, which it does before it holds any lock.
    */
   async cleanTemporaryFiles(everything: boolean): Promise<number> {
     const tmp = this.dir("tmp");
     let removed = 0;
-    const locks = await readLocks(this.path);
     for (const name of await listNames(tmp)) {
       const owner = temporaryOwner(name.replace(/\.pack$/, ""));
-      const ownerGone =
-        owner !== undefined &&
-        owner.host === hostname().replace(/[^A-Za-z0-9.-]/g, "_") &&
-        !locks.some((l) => l.info && l.info.pid === owner.pid && !isStaleLocalLock(l.info));
-      if (everything || ownerGone) {
+      const local = owner !== undefined && owner.host === hostname().replace(/[^A-Za-z0-9.-]/g, "_");
+      // Whether a live process holds a lock does not tell: one taking a lock holds none yet. A pid
+      // reused by an unrelated process only leaves a file behind, until the next prune.
+      if (local && processAlive(owner.pid)) continue;
+      if (everything || local) {
         await fs.rm(path.join(tmp, name), { force: true });
         removed++;
       }
