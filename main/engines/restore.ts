@@ -41,8 +41,44 @@ export interface RestoreDiskOptions {
 /** Advice when the target's disk fills up (the repository's own advice, to prune, would not help). */
 const TARGET_FULL_HINT = "Free space on the disk that holds the target, or restore to a larger one.";
 
+/** How much is written between two background syncs. */
+const SYNC_EVERY = 64 * 1024 * 1024;
+
+/**
+ * Syncs the target in the background every SYNC_EVERY bytes, so the disk writes while the
+ * workers decrypt, and the final sync (the restore is not done before it) has little left to do.
+ */
+class BackgroundFlusher {
+  private pending: Promise<void> | undefined;
+  private since = 0;
+  private failure: unknown;
+
+  constructor(private readonly handle: fs.FileHandle) {}
+
+  wrote(bytes: number): void {
+    this.since += bytes;
+    if (this.since < SYNC_EVERY || this.pending) return;
+    this.since = 0;
+    this.pending = this.handle
+      .datasync()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.pending = undefined;
+      });
+  }
+
+  async finish(): Promise<void> {
+    await this.pending;
+    if (this.failure !== undefined) throw this.failure;
+    await this.handle.sync();
+  }
+}
+
 interface Target {
   handle: fs.FileHandle;
+  flusher: BackgroundFlusher;
   /** Holes on a block device must be written as zeros: the device holds old data. */
   writeHoles: boolean;
   commit(): Promise<void>;
@@ -62,7 +98,7 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
   meter.startDisk(disk.index, disk.name, disk.size);
   try {
     await writeAllChunks(options, target, reading, meter, 3 * workers + 2);
-    await target.handle.sync();
+    await target.flusher.finish();
     await target.commit();
     meter.finish();
   } catch (err) {
@@ -112,7 +148,10 @@ async function writeAllChunks(
         const data = id.equals(HOLE_ID)
           ? zeros?.subarray(0, length)
           : await readChunk(options, reading, id, label, position);
-        if (data) await writeFully(target.handle, data, position);
+        if (data) {
+          await writeFully(target.handle, data, position);
+          target.flusher.wrote(data.length);
+        }
         meter.bytesDone += length;
         meter.tick();
       });
@@ -169,6 +208,7 @@ async function openTarget(targetPath: string, size: number, overwrite: boolean):
     const handle = await fs.open(targetPath, "r+");
     return {
       handle,
+      flusher: new BackgroundFlusher(handle),
       writeHoles: true,
       commit: () => handle.close(),
       discard: () => handle.close().catch(() => undefined),
@@ -199,6 +239,7 @@ async function openTarget(targetPath: string, size: number, overwrite: boolean):
   }
   return {
     handle,
+    flusher: new BackgroundFlusher(handle),
     writeHoles: false,
     commit: async () => {
       await handle.close();
