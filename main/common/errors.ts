@@ -12,6 +12,7 @@ export type ErrorCode =
   | "corrupt-data"
   | "disk-full"
   | "source"
+  | "image-format"
   | "target"
   | "not-found"
   | "cancelled"
