@@ -84,4 +84,12 @@ function report(err: unknown, json: boolean): number {
   return code === "usage" ? 2 : 1;
 }
 
+// `snapferry snapshots | head` closes the pipe early: that is the reader's choice, not a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));

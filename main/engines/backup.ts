@@ -32,6 +32,7 @@ import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
 import { ChangedRangeCursor, assertRangesFit } from "./changed-ranges.js";
 import { ProgressMeter, type ProgressListener } from "./progress.js";
 import { TaskWindow } from "./task-window.js";
+import { ZeroMap } from "./zero-map.js";
 
 const CHECKPOINT_INTERVAL_MS = 2000;
 
@@ -153,6 +154,7 @@ async function backupDisk(run: Run, diskIndex: number, disk: DiskSource): Promis
   const cursor = reuseParent ? new ChangedRangeCursor(disk.changedRanges ?? []) : null;
   const stats: DiskStats = { bytesRead: 0, bytesNew: 0, bytesStored: 0, bytesHoles: 0 };
   const storedBefore = run.writer.bytesStored;
+  const zeroMap = disk.allocation ? new ZeroMap(disk.allocation()) : null;
   run.meter.startDisk(diskIndex, disk.name, disk.size);
 
   for (let seg = 0; seg < segmentCount; seg++) {
@@ -171,7 +173,7 @@ async function backupDisk(run: Run, diskIndex: number, disk: DiskSource): Promis
           `chunk list ${seg} of the parent restore point`,
         )
       : null;
-    const ids = await backupSegment(run, disk, first, last, stats, (c) =>
+    const ids = await backupSegment(run, disk, first, last, stats, zeroMap, (c) =>
       parentIds && cursor && !cursor.touches(c * chunkSize, Math.min((c + 1) * chunkSize, disk.size))
         ? parentIds[c - first]
         : undefined,
@@ -200,6 +202,7 @@ async function backupSegment(
   first: number,
   last: number,
   stats: DiskStats,
+  zeroMap: ZeroMap | null,
   unchanged: (chunk: number) => Buffer | undefined,
 ): Promise<Buffer[]> {
   const chunkSize = run.options.repo.config.chunkSize;
@@ -222,6 +225,14 @@ async function backupSegment(
         );
       }
       ids[c - first] = reused;
+      run.meter.bytesDone += length;
+      run.meter.tick();
+      continue;
+    }
+    if (zeroMap && (await zeroMap.isZero(offset, offset + length))) {
+      // A hole the source told us about: recorded without reading it.
+      ids[c - first] = HOLE_ID;
+      stats.bytesHoles += length;
       run.meter.bytesDone += length;
       run.meter.tick();
       continue;

@@ -3,6 +3,7 @@
  * read at any offset. Connectors (image files now, VM folders and vSphere later) implement this.
  */
 import type { ByteRange } from "../engines/changed-ranges.js";
+import type { Extent } from "../formats/disk-image.js";
 import type { Consistency, SourceInfo } from "../repository/restore-point.js";
 
 export interface DiskSource {
@@ -10,6 +11,11 @@ export interface DiskSource {
   size: number;
   /** Fills `target` with the disk's bytes from `offset` on (the backup reuses its buffers). */
   read(offset: number, target: Buffer): Promise<void>;
+  /**
+   * Which parts hold data, when the source knows without reading (a sparse file's holes, unallocated
+   * clusters of an image): chunks that lie wholly in "zero" extents are recorded as holes unread.
+   */
+  allocation?: () => AsyncIterable<Extent>;
   /** Byte ranges changed since the parent restore point, when the source knows them (CBT). */
   changedRanges?: ByteRange[];
 }

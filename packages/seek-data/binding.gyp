@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "seek_data",
+      "sources": ["seek_data.c"]
+    }
+  ]
+}
