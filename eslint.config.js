@@ -4,7 +4,9 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "tmp/**", "demo/**", "bench/out/**", "release/**"] },
+  {
+    ignores: ["dist/**", "node_modules/**", "coverage/**", "tmp/**", "demo/**", "bench/out/**", "release/**"],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -21,5 +23,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The native addon's CommonJS loader: require() is how a .node file is loaded.
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs" },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );
