@@ -4,9 +4,8 @@
  * chunk that does not verify stops the restore with the disk and offset in the message, and the
  * partial file is removed. A file target is written under a temporary name and renamed at the end.
  */
-import { promises as fs } from "node:fs";
-import path from "node:path";
-import { CorruptDataError, SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
+import { CorruptDataError, SnapferryError, explainIoError } from "../common/errors.js";
+import { InOrder, TARGET_FULL_HINT, openRawTarget, type RestoreTarget } from "./restore-target.js";
 import type { ChunkIndex } from "../repository/chunk-index.js";
 import { HOLE_ID, SEGMENT_CHUNKS } from "../repository/file-formats.js";
 import { chunkCount } from "../repository/chunk-list.js";
@@ -38,56 +37,9 @@ export interface RestoreDiskOptions {
   workers?: number;
 }
 
-/** Advice when the target's disk fills up (the repository's own advice, to prune, would not help). */
-const TARGET_FULL_HINT = "Free space on the disk that holds the target, or restore to a larger one.";
-
-/** How much is written between two background syncs. */
-const SYNC_EVERY = 64 * 1024 * 1024;
-
-/**
- * Syncs the target in the background every SYNC_EVERY bytes, so the disk writes while the
- * workers decrypt, and the final sync (the restore is not done before it) has little left to do.
- */
-class BackgroundFlusher {
-  private pending: Promise<void> | undefined;
-  private since = 0;
-  private failure: unknown;
-
-  constructor(private readonly handle: fs.FileHandle) {}
-
-  wrote(bytes: number): void {
-    this.since += bytes;
-    if (this.since < SYNC_EVERY || this.pending) return;
-    this.since = 0;
-    this.pending = this.handle
-      .datasync()
-      .catch((err: unknown) => {
-        this.failure ??= err;
-      })
-      .finally(() => {
-        this.pending = undefined;
-      });
-  }
-
-  async finish(): Promise<void> {
-    await this.pending;
-    if (this.failure !== undefined) throw this.failure;
-    await this.handle.sync();
-  }
-}
-
-interface Target {
-  handle: fs.FileHandle;
-  flusher: BackgroundFlusher;
-  /** Holes on a block device must be written as zeros: the device holds old data. */
-  writeHoles: boolean;
-  commit(): Promise<void>;
-  discard(): Promise<void>;
-}
-
 export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
   const { disk } = options;
-  const target = await openTarget(options.target, disk.size, options.overwrite);
+  const target = await openRawTarget(options.target, disk.size, options.overwrite);
   const workers = options.workers ?? defaultWorkerCount();
   const reading: ChunkReading = {
     pool: new CodecPool(options.repo.keys, workers),
@@ -98,8 +50,7 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
   meter.startDisk(disk.index, disk.name, disk.size);
   try {
     await writeAllChunks(options, target, reading, meter, 3 * workers + 2);
-    await target.flusher.finish();
-    await target.commit();
+    await target.finish();
     meter.finish();
   } catch (err) {
     await target.discard();
@@ -112,7 +63,7 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
 
 async function writeAllChunks(
   options: RestoreDiskOptions,
-  target: Target,
+  target: RestoreTarget,
   reading: ChunkReading,
   meter: ProgressMeter,
   windowSize: number,
@@ -120,6 +71,7 @@ async function writeAllChunks(
   const { repo, index, disk } = options;
   const label = `disk ${disk.index} (${disk.name}) of restore point ${options.restorePoint.id.slice(0, 8)}`;
   const window = new TaskWindow(windowSize);
+  const order = new InOrder();
   const zeros = target.writeHoles ? Buffer.alloc(disk.chunkSize) : null;
   const expectedSegments = Math.ceil(chunkCount(disk.size, disk.chunkSize) / SEGMENT_CHUNKS);
   if (disk.segments.length !== expectedSegments) {
@@ -144,14 +96,13 @@ async function writeAllChunks(
       if (options.signal?.aborted) throw new SnapferryError("cancelled", "the restore was cancelled");
       const position = (seg * SEGMENT_CHUNKS + i) * disk.chunkSize;
       const length = Math.min(disk.chunkSize, disk.size - position);
+      const inTurn = order.turn();
       await window.run(async () => {
         const data = id.equals(HOLE_ID)
           ? zeros?.subarray(0, length)
           : await readChunk(options, reading, id, label, position);
-        if (data) {
-          await writeFully(target.handle, data, position);
-          target.flusher.wrote(data.length);
-        }
+        if (data) await inTurn(() => target.write(position, data));
+        else await inTurn(async () => undefined);
         meter.bytesDone += length;
         meter.tick();
       });
@@ -187,67 +138,4 @@ async function readChunk(
     if (err instanceof CorruptDataError) throw new CorruptDataError(`${where}: ${err.message}`);
     throw err;
   }
-}
-
-async function writeFully(handle: fs.FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-async function openTarget(targetPath: string, size: number, overwrite: boolean): Promise<Target> {
-  let stat;
-  try {
-    stat = await fs.stat(targetPath);
-  } catch (err) {
-    if (errnoCode(err) !== "ENOENT") throw err;
-  }
-  if (stat?.isBlockDevice()) {
-    const handle = await fs.open(targetPath, "r+");
-    return {
-      handle,
-      flusher: new BackgroundFlusher(handle),
-      writeHoles: true,
-      commit: () => handle.close(),
-      discard: () => handle.close().catch(() => undefined),
-    };
-  }
-  if (stat?.isDirectory()) {
-    throw new SnapferryError(
-      "target",
-      `target ${targetPath} is a folder`,
-      "Give a file name for the restored disk.",
-    );
-  }
-  if (stat && !overwrite) {
-    throw new SnapferryError(
-      "target",
-      `target ${targetPath} already exists`,
-      "Remove it, choose another name, or pass --overwrite.",
-    );
-  }
-  const partial = path.join(path.dirname(targetPath), `.${path.basename(targetPath)}.snapferry-partial`);
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(partial, "w");
-    // A new file of the full size is all hole: chunks that are holes are simply not written.
-    await handle.truncate(size);
-  } catch (err) {
-    throw explainIoError(err, targetPath, TARGET_FULL_HINT);
-  }
-  return {
-    handle,
-    flusher: new BackgroundFlusher(handle),
-    writeHoles: false,
-    commit: async () => {
-      await handle.close();
-      await fs.rename(partial, targetPath);
-    },
-    discard: async () => {
-      await handle.close().catch(() => undefined);
-      await fs.rm(partial, { force: true });
-    },
-  };
 }

@@ -1,0 +1,163 @@
+/**
+ * Where a restored disk goes: a sparse raw file, a block device, or (through a format writer) a
+ * VMDK, qcow2 or VHDX file. Every target receives chunks in increasing offset order and is
+ * complete only after `finish`; until then a file target lives under a temporary name.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
+
+/** Advice when the target's disk fills up (the repository's own advice, to prune, would not help). */
+export const TARGET_FULL_HINT = "Free space on the disk that holds the target, or restore to a larger one.";
+
+export interface RestoreTarget {
+  /** Holes on a block device must be written as zeros: the device holds old data. */
+  readonly writeHoles: boolean;
+  write(position: number, data: Buffer): Promise<void>;
+  finish(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/** How much is written between two background syncs. */
+const SYNC_EVERY = 64 * 1024 * 1024;
+
+/**
+ * Syncs the target in the background every SYNC_EVERY bytes, so the disk writes while the
+ * workers decrypt, and the final sync (the restore is not done before it) has little left to do.
+ */
+class BackgroundFlusher {
+  private pending: Promise<void> | undefined;
+  private since = 0;
+  private failure: unknown;
+
+  constructor(private readonly handle: fs.FileHandle) {}
+
+  wrote(bytes: number): void {
+    this.since += bytes;
+    if (this.since < SYNC_EVERY || this.pending) return;
+    this.since = 0;
+    this.pending = this.handle
+      .datasync()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.pending = undefined;
+      });
+  }
+
+  async finish(): Promise<void> {
+    await this.pending;
+    if (this.failure !== undefined) throw this.failure;
+    await this.handle.sync();
+  }
+}
+
+async function writeFully(handle: fs.FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+function handleTarget(handle: fs.FileHandle, writeHoles: boolean, commit: () => Promise<void>, discard: () => Promise<void>): RestoreTarget {
+  const flusher = new BackgroundFlusher(handle);
+  return {
+    writeHoles,
+    async write(position, data) {
+      await writeFully(handle, data, position);
+      flusher.wrote(data.length);
+    },
+    async finish() {
+      await flusher.finish();
+      await commit();
+    },
+    discard,
+  };
+}
+
+/** Checks the target path: a block device is written in place, a file is created (or replaced). */
+export async function openRawTarget(targetPath: string, size: number, overwrite: boolean): Promise<RestoreTarget> {
+  const stat = await existing(targetPath, overwrite);
+  if (stat?.isBlockDevice()) {
+    const handle = await fs.open(targetPath, "r+");
+    return handleTarget(handle, true, () => handle.close(), () => handle.close().catch(() => undefined));
+  }
+  const partial = partialPath(targetPath);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(partial, "w");
+    // A new file of the full size is all hole: chunks that are holes are simply not written.
+    await handle.truncate(size);
+  } catch (err) {
+    throw explainIoError(err, targetPath, TARGET_FULL_HINT);
+  }
+  return handleTarget(
+    handle,
+    false,
+    async () => {
+      await handle.close();
+      await fs.rename(partial, targetPath);
+    },
+    async () => {
+      await handle.close().catch(() => undefined);
+      await fs.rm(partial, { force: true });
+    },
+  );
+}
+
+export function partialPath(targetPath: string): string {
+  return path.join(path.dirname(targetPath), `.${path.basename(targetPath)}.snapferry-partial`);
+}
+
+/** Refuses a folder, and an existing file unless `overwrite`; returns what is there, if anything. */
+export async function existing(targetPath: string, overwrite: boolean): Promise<import("node:fs").Stats | undefined> {
+  let stat;
+  try {
+    stat = await fs.stat(targetPath);
+  } catch (err) {
+    if (errnoCode(err) !== "ENOENT") throw err;
+    return undefined;
+  }
+  if (stat.isDirectory()) {
+    throw new SnapferryError("target", `target ${targetPath} is a folder`, "Give a file name for the restored disk.");
+  }
+  if (!stat.isBlockDevice() && !overwrite) {
+    throw new SnapferryError(
+      "target",
+      `target ${targetPath} already exists`,
+      "Remove it, choose another name, or pass --overwrite.",
+    );
+  }
+  return stat;
+}
+
+/**
+ * Lets chunks decoded in parallel reach the target in disk order: each chunk takes its turn when
+ * it is scheduled, and writes once every earlier chunk has written. A failure stops later writes.
+ */
+export class InOrder {
+  private tail: Promise<void> = Promise.resolve();
+  private failed = false;
+
+  turn(): (write: () => Promise<void>) => Promise<void> {
+    const previous = this.tail;
+    let release: () => void = () => undefined;
+    this.tail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return async (write) => {
+      try {
+        await previous;
+        if (this.failed) return;
+        await write();
+      } catch (err) {
+        this.failed = true;
+        throw err;
+      } finally {
+        release();
+      }
+    };
+  }
+}
