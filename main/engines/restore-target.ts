@@ -61,7 +61,12 @@ async function writeFully(handle: fs.FileHandle, data: Buffer, position: number)
   }
 }
 
-function handleTarget(handle: fs.FileHandle, writeHoles: boolean, commit: () => Promise<void>, discard: () => Promise<void>): RestoreTarget {
+function handleTarget(
+  handle: fs.FileHandle,
+  writeHoles: boolean,
+  commit: () => Promise<void>,
+  discard: () => Promise<void>,
+): RestoreTarget {
   const flusher = new BackgroundFlusher(handle);
   return {
     writeHoles,
@@ -78,11 +83,20 @@ function handleTarget(handle: fs.FileHandle, writeHoles: boolean, commit: () => 
 }
 
 /** Checks the target path: a block device is written in place, a file is created (or replaced). */
-export async function openRawTarget(targetPath: string, size: number, overwrite: boolean): Promise<RestoreTarget> {
+export async function openRawTarget(
+  targetPath: string,
+  size: number,
+  overwrite: boolean,
+): Promise<RestoreTarget> {
   const stat = await existing(targetPath, overwrite);
   if (stat?.isBlockDevice()) {
     const handle = await fs.open(targetPath, "r+");
-    return handleTarget(handle, true, () => handle.close(), () => handle.close().catch(() => undefined));
+    return handleTarget(
+      handle,
+      true,
+      () => handle.close(),
+      () => handle.close().catch(() => undefined),
+    );
   }
   const partial = partialPath(targetPath);
   let handle: fs.FileHandle;
@@ -112,7 +126,10 @@ export function partialPath(targetPath: string): string {
 }
 
 /** Refuses a folder, and an existing file unless `overwrite`; returns what is there, if anything. */
-export async function existing(targetPath: string, overwrite: boolean): Promise<import("node:fs").Stats | undefined> {
+export async function existing(
+  targetPath: string,
+  overwrite: boolean,
+): Promise<import("node:fs").Stats | undefined> {
   let stat;
   try {
     stat = await fs.stat(targetPath);
@@ -121,7 +138,11 @@ export async function existing(targetPath: string, overwrite: boolean): Promise<
     return undefined;
   }
   if (stat.isDirectory()) {
-    throw new SnapferryError("target", `target ${targetPath} is a folder`, "Give a file name for the restored disk.");
+    throw new SnapferryError(
+      "target",
+      `target ${targetPath} is a folder`,
+      "Give a file name for the restored disk.",
+    );
   }
   if (!stat.isBlockDevice() && !overwrite) {
     throw new SnapferryError(
