@@ -7,6 +7,7 @@ import { formatBytes, parseSize } from "../common/size.js";
 import { DEFAULT_CHUNK_SIZE } from "../repository/file-formats.js";
 import * as service from "../services/repository-service.js";
 import * as maintenance from "../services/maintenance-service.js";
+import * as images from "../services/image-service.js";
 import type { Output } from "./output.js";
 import { passwordProvider } from "./password.js";
 
@@ -167,12 +168,14 @@ export const commands: Record<string, Command> = {
 
   restore: {
     summary: "restore a disk of a restore point to a file or block device",
-    usage: "restore --repo DIR RESTORE_POINT --target PATH [--disk N] [--overwrite] [--json]",
+    usage:
+      "restore --repo DIR RESTORE_POINT --target PATH [--disk N] [--format raw|vmdk|vmdk-stream|vmdk-flat|qcow2|vhdx] [--overwrite] [--json]",
     options: {
       ...common,
       target: { type: "string" },
       disk: { type: "string" },
       overwrite: { type: "boolean" },
+      format: { type: "string" },
     },
     async run(ctx) {
       const ref = repoOf(ctx);
@@ -187,6 +190,7 @@ export const commands: Record<string, Command> = {
         target,
         ...(disk !== undefined ? { disk } : {}),
         overwrite: ctx.values.overwrite === true,
+        ...(str(ctx, "format") ? { format: images.parseWriteFormat(str(ctx, "format") ?? "raw") } : {}),
         onProgress: (e) => ctx.out.progress(e),
         signal: ctx.signal,
       });
@@ -287,6 +291,63 @@ export const commands: Record<string, Command> = {
       ctx.out.line(`stored in ${s.packs} packs: ${formatBytes(s.packBytes)}`);
       ctx.out.line(
         `space saving (dedup + holes + compression): ${s.logicalBytes > 0 ? ((1 - s.packBytes / s.logicalBytes) * 100).toFixed(1) : "0"}%`,
+      );
+    },
+  },
+
+  inspect: {
+    summary: "show a disk image's format, chain and allocation, or a VMware VM folder",
+    usage: "inspect FILE-OR-FOLDER [--json]",
+    options: { json: { type: "boolean" } },
+    async run(ctx) {
+      const report = await images.inspect(positional(ctx, 0, "FILE-OR-FOLDER"));
+      if (ctx.out.json) {
+        ctx.out.object(report);
+        return;
+      }
+      if (report.kind === "vmware-folder") {
+        const vm = report.vm;
+        ctx.out.line(`VMware VM ${vm.name} (uuid ${vm.uuid ?? "unknown"})${vm.running ? " RUNNING" : ""}`);
+        for (const d of vm.disks) ctx.out.line(`  ${d.slot}: ${d.file} (chain depth ${d.chainDepth})`);
+        return;
+      }
+      const { info } = report;
+      ctx.out.line(
+        `${info.format} (${info.variant}), virtual size ${formatBytes(info.virtualSize)} (${info.virtualSize} bytes)`,
+      );
+      ctx.out.line(
+        `allocated ${formatBytes(report.allocatedBytes)}, unallocated or zero ${formatBytes(report.zeroBytes)}`,
+      );
+      info.chain.forEach((layer, depth) =>
+        ctx.out.line(
+          `  ${depth === 0 ? "top" : `parent ${depth}`}: ${layer.path} (${layer.format} ${layer.variant}, file ${formatBytes(layer.fileSize)})`,
+        ),
+      );
+    },
+  },
+
+  convert: {
+    summary: "convert a disk image to another format (migrations)",
+    usage: "convert IN OUT --format raw|vmdk|vmdk-stream|vmdk-flat|qcow2|vhdx [--overwrite] [--json]",
+    options: { format: { type: "string" }, overwrite: { type: "boolean" }, json: { type: "boolean" } },
+    async run(ctx) {
+      const input = positional(ctx, 0, "IN (the image to convert)");
+      const output = positional(ctx, 1, "OUT (the file to write)");
+      const formatText = str(ctx, "format");
+      if (!formatText)
+        throw new UsageError("--format is required", "Name the output format, e.g. --format qcow2.");
+      const result = await images.convert({
+        input,
+        output,
+        format: images.parseWriteFormat(formatText),
+        overwrite: ctx.values.overwrite === true,
+        onProgress: (e) => ctx.out.progress(e),
+      });
+      ctx.out.endProgress();
+      if (ctx.out.json)
+        ctx.out.object({ output, bytesRead: result.bytesRead, bytesWritten: result.bytesWritten });
+      ctx.out.line(
+        `wrote ${output} from ${result.info.format} ${input}: read ${formatBytes(result.bytesRead)}, wrote ${formatBytes(result.bytesWritten)} of data`,
       );
     },
   },

@@ -6,6 +6,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
+import type { WriteFormat } from "../formats/disk-image.js";
+import { createDiskImageWriter } from "../formats/writers.js";
 
 /** Advice when the target's disk fills up (the repository's own advice, to prune, would not help). */
 export const TARGET_FULL_HINT = "Free space on the disk that holds the target, or restore to a larger one.";
@@ -152,6 +154,30 @@ export async function existing(
     );
   }
   return stat;
+}
+
+/** A VMDK, qcow2 or VHDX file, written by its format's writer (holes stay holes). */
+export async function openFormatTarget(
+  targetPath: string,
+  size: number,
+  format: WriteFormat,
+  overwrite: boolean,
+): Promise<RestoreTarget> {
+  const stat = await existing(targetPath, overwrite);
+  if (stat?.isBlockDevice()) {
+    throw new SnapferryError(
+      "target",
+      `target ${targetPath} is a block device; a ${format} image must go to a file`,
+      "Restore to a device without --format, or give a file name.",
+    );
+  }
+  const writer = await createDiskImageWriter(format, targetPath, size);
+  return {
+    writeHoles: false,
+    write: (position, data) => writer.write(position, data),
+    finish: () => writer.finish(),
+    discard: () => writer.abort(),
+  };
 }
 
 /**

@@ -5,7 +5,14 @@
  * partial file is removed. A file target is written under a temporary name and renamed at the end.
  */
 import { CorruptDataError, SnapferryError, explainIoError } from "../common/errors.js";
-import { InOrder, TARGET_FULL_HINT, openRawTarget, type RestoreTarget } from "./restore-target.js";
+import {
+  InOrder,
+  TARGET_FULL_HINT,
+  openFormatTarget,
+  openRawTarget,
+  type RestoreTarget,
+} from "./restore-target.js";
+import type { WriteFormat } from "../formats/disk-image.js";
 import type { ChunkIndex } from "../repository/chunk-index.js";
 import { HOLE_ID, SEGMENT_CHUNKS } from "../repository/file-formats.js";
 import { chunkCount } from "../repository/chunk-list.js";
@@ -32,6 +39,8 @@ export interface RestoreDiskOptions {
   target: string;
   /** Replace an existing regular file. Block devices are always written in place. */
   overwrite: boolean;
+  /** Write a disk image of this format instead of a raw file (VMDK for VMware, qcow2 for KVM…). */
+  format?: WriteFormat;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   workers?: number;
@@ -39,7 +48,10 @@ export interface RestoreDiskOptions {
 
 export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
   const { disk } = options;
-  const target = await openRawTarget(options.target, disk.size, options.overwrite);
+  const target =
+    options.format && options.format !== "raw"
+      ? await openFormatTarget(options.target, disk.size, options.format, options.overwrite)
+      : await openRawTarget(options.target, disk.size, options.overwrite);
   const workers = options.workers ?? defaultWorkerCount();
   const reading: ChunkReading = {
     pool: new CodecPool(options.repo.keys, workers),

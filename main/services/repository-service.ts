@@ -15,7 +15,8 @@ import { restoreDisk } from "../engines/restore.js";
 import type { EncryptionMode } from "../repository/config.js";
 import { Repository, type PasswordProvider } from "../repository/repository.js";
 import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
-import { openImageSource } from "../sources/image-file.js";
+import { openBackupSource } from "../sources/open-source.js";
+import type { WriteFormat } from "../formats/disk-image.js";
 
 export interface RepoRef {
   repo: string;
@@ -82,7 +83,7 @@ export interface BackupRequest extends RepoRef {
 export async function backup(request: BackupRequest): Promise<RestorePoint> {
   const repo = await Repository.open(request.repo, request.password);
   const changed = request.changedRangesFile ? await readChangedRanges(request.changedRangesFile) : undefined;
-  const source = await openImageSource(request.source);
+  const source = await openBackupSource(request.source);
   const note = request.onNote ?? (() => undefined);
   const lock = await repo.lock("shared", "backup");
   try {
@@ -196,6 +197,8 @@ export interface RestoreRequest extends RepoRef {
   target: string;
   disk?: number;
   overwrite?: boolean;
+  /** The disk file format to write (a migration); raw when absent. */
+  format?: WriteFormat;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -241,6 +244,7 @@ async function restoreDisks(
       disk,
       target,
       overwrite: request.overwrite ?? false,
+      ...(request.format ? { format: request.format } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     });
