@@ -169,13 +169,14 @@ export const commands: Record<string, Command> = {
   restore: {
     summary: "restore a disk of a restore point to a file or block device",
     usage:
-      "restore --repo DIR RESTORE_POINT --target PATH [--disk N] [--format raw|vmdk|vmdk-stream|vmdk-flat|qcow2|vhdx] [--overwrite] [--json]",
+      "restore --repo DIR RESTORE_POINT --target PATH [--disk N] [--format raw|vmdk|vmdk-stream|vmdk-flat|qcow2|vhdx] [--vm-folder] [--overwrite] [--json]",
     options: {
       ...common,
       target: { type: "string" },
       disk: { type: "string" },
       overwrite: { type: "boolean" },
       format: { type: "string" },
+      "vm-folder": { type: "boolean" },
     },
     async run(ctx) {
       const ref = repoOf(ctx);
@@ -191,6 +192,7 @@ export const commands: Record<string, Command> = {
         ...(disk !== undefined ? { disk } : {}),
         overwrite: ctx.values.overwrite === true,
         ...(str(ctx, "format") ? { format: images.parseWriteFormat(str(ctx, "format") ?? "raw") } : {}),
+        vmFolder: ctx.values["vm-folder"] === true,
         onProgress: (e) => ctx.out.progress(e),
         signal: ctx.signal,
       });

@@ -17,6 +17,7 @@ import { Repository, type PasswordProvider } from "../repository/repository.js";
 import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
 import { openBackupSource } from "../sources/open-source.js";
 import type { WriteFormat } from "../formats/disk-image.js";
+import { vmDiskPath, vmFolderFormat, writeRestoredVm } from "./vm-folder-restore.js";
 
 export interface RepoRef {
   repo: string;
@@ -199,6 +200,8 @@ export interface RestoreRequest extends RepoRef {
   overwrite?: boolean;
   /** The disk file format to write (a migration); raw when absent. */
   format?: WriteFormat;
+  /** Restore as a VMware Workstation/Fusion VM: `target` is a folder that gets the VMDKs and a .vmx. */
+  vmFolder?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -233,10 +236,15 @@ async function restoreDisks(
 ): Promise<string[]> {
   const index = await repo.loadIndex();
   const written: string[] = [];
-  // One disk goes to the target path itself; several go into the target folder by name.
-  if (disks.length > 1) await mkdir(request.target, { recursive: true });
+  const format = request.vmFolder ? vmFolderFormat(request.format) : request.format;
+  // One disk goes to the target path itself; several (or a VM) go into the target folder by name.
+  if (disks.length > 1 || request.vmFolder) await mkdir(request.target, { recursive: true });
   for (const disk of disks) {
-    const target = disks.length === 1 ? request.target : path.join(request.target, disk.name);
+    const target = request.vmFolder
+      ? vmDiskPath(request.target, disk)
+      : disks.length === 1
+        ? request.target
+        : path.join(request.target, disk.name);
     await restoreDisk({
       repo,
       index,
@@ -244,11 +252,12 @@ async function restoreDisks(
       disk,
       target,
       overwrite: request.overwrite ?? false,
-      ...(request.format ? { format: request.format } : {}),
+      ...(format ? { format } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     });
     written.push(target);
   }
+  if (request.vmFolder) written.push(await writeRestoredVm(request.target, rp, written));
   return written;
 }
