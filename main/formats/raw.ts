@@ -6,8 +6,9 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import seek from "snapferry-seek-data";
-import { SnapferryError, errnoCode } from "../common/errors.js";
+import { SnapferryError } from "../common/errors.js";
 import type { DiskImageReader, Extent, ImageInfo } from "./disk-image.js";
+import { openForReading } from "./shared/image-file.js";
 
 /** The size of a block device, from sysfs (Linux); a file's size comes from stat. */
 async function blockDeviceSize(rdev: number): Promise<number> {
@@ -18,17 +19,7 @@ async function blockDeviceSize(rdev: number): Promise<number> {
 }
 
 export async function openRaw(file: string): Promise<DiskImageReader> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, "r");
-  } catch (err) {
-    const code = errnoCode(err);
-    throw new SnapferryError(
-      "source",
-      code === "ENOENT" ? `${file} does not exist` : `cannot open ${file} (${code ?? String(err)})`,
-      code === "EACCES" ? "Run as a user that may read it." : "Check the path of the disk image or device.",
-    );
-  }
+  const handle = await openForReading(file, { checkHint: "Check the path of the disk image or device." });
   const stat = await handle.stat();
   if (stat.isDirectory()) {
     await handle.close();

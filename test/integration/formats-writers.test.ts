@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { WriteFormat } from "../../main/formats/disk-image.js";
 import { makeExt4Image, SeededBytes } from "../../main/demo/disk-image.js";
-import { crc32c } from "../../main/formats/vhdx/writer-crc32c.js";
+import { crc32c } from "../../main/formats/vhdx/crc32c.js";
 import { vmdkGeometry } from "../../main/formats/vmdk/writer-descriptor.js";
 import { createDiskImageWriter, type DiskImageWriterOptions } from "../../main/formats/writers.js";
 import { requireTool } from "../support/cli.js";

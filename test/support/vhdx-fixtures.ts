@@ -6,37 +6,29 @@
 import { randomUUID } from "node:crypto";
 import { statSync, writeFileSync } from "node:fs";
 import { crc32c } from "../../main/formats/vhdx/crc32c.js";
+import {
+  ITEM_FILE_PARAMETERS,
+  ITEM_LOGICAL_SECTOR_SIZE,
+  ITEM_PAGE83_DATA,
+  ITEM_PARENT_LOCATOR,
+  ITEM_PHYSICAL_SECTOR_SIZE,
+  ITEM_VIRTUAL_DISK_SIZE,
+  PARENT_TYPE_VHDX,
+  REGION_BAT,
+  REGION_METADATA,
+  guidBytes,
+  readGuid,
+} from "../../main/formats/vhdx/guid.js";
 import { MiB, KiB, patch, readBytes } from "./vhd-fixtures.js";
 
 export const HEADER_OFFSETS = [64 * KiB, 128 * KiB] as const;
 export const REGION_TABLE_OFFSETS = [192 * KiB, 256 * KiB] as const;
-export const BAT_GUID = "2DC27766-F623-4200-9D64-115E9BFD4A08";
-export const METADATA_GUID = "8B7CA206-4790-4B9A-B8FE-575F050F886E";
-export const FILE_PARAMETERS = "CAA16737-FA36-4D43-B3B6-33F0AA44E76B";
-export const VIRTUAL_DISK_SIZE = "2FA54224-CD1B-4876-B211-5DBED83BF4B8";
-const PAGE83 = "BECA12AB-B2E6-4523-93EF-C309E000C746";
-const LOGICAL_SECTOR = "8141BF1D-A96F-4709-BA47-F233A8FAAB5F";
-const PHYSICAL_SECTOR = "CDA348C7-445D-4471-9CC9-E9885251C556";
-const PARENT_LOCATOR = "A8D35F2D-B30B-454D-ABF7-D3D84834AB0C";
-const VHDX_PARENT_TYPE = "B04AEFB7-D19E-4A81-B789-25B8E9445913";
-
-/** A GUID's text form in Microsoft's byte order (first three fields little-endian). */
-export function guidBytes(text: string): Buffer {
-  const raw = Buffer.from(text.replace(/[{}-]/g, ""), "hex");
-  const out = Buffer.from(raw);
-  out.writeUInt32LE(raw.readUInt32BE(0), 0);
-  out.writeUInt16LE(raw.readUInt16BE(4), 4);
-  out.writeUInt16LE(raw.readUInt16BE(6), 6);
-  return out;
-}
-
-export function guidText(bytes: Buffer): string {
-  const hex = bytes.toString("hex");
-  const d1 = bytes.readUInt32LE(0).toString(16).padStart(8, "0");
-  const d2 = bytes.readUInt16LE(4).toString(16).padStart(4, "0");
-  const d3 = bytes.readUInt16LE(6).toString(16).padStart(4, "0");
-  return `${d1}-${d2}-${d3}-${hex.slice(16, 20)}-${hex.slice(20)}`.toUpperCase();
-}
+// The tests name regions and items by these shorter names; the GUIDs themselves are the reader's.
+export const BAT_GUID = REGION_BAT;
+export const METADATA_GUID = REGION_METADATA;
+export const FILE_PARAMETERS = ITEM_FILE_PARAMETERS;
+export const VIRTUAL_DISK_SIZE = ITEM_VIRTUAL_DISK_SIZE;
+export { guidBytes };
 
 /** Recomputes the CRC-32C of the structure at `offset` (its checksum is at byte 4). */
 export function fixCrc(bytes: Buffer): void {
@@ -57,7 +49,7 @@ export function currentHeaderOffset(file: string): number {
 }
 
 export function dataWriteGuid(file: string): string {
-  return guidText(readBytes(file, currentHeaderOffset(file) + 32, 16));
+  return readGuid(readBytes(file, currentHeaderOffset(file) + 32, 16), 0);
 }
 
 /** Edits both region tables the same way, then fixes their checksums. */
@@ -97,7 +89,7 @@ export function region(file: string, guid: string): { offset: number; length: nu
   const table = readBytes(file, REGION_TABLE_OFFSETS[0], 64 * KiB);
   for (let i = 0; i < table.readUInt32LE(8); i++) {
     const at = 16 + i * 32;
-    if (guidText(table.subarray(at, at + 16)) === guid) {
+    if (readGuid(table, at) === guid) {
       return { offset: Number(table.readBigUInt64LE(at + 16)), length: table.readUInt32LE(at + 24) };
     }
   }
@@ -110,7 +102,7 @@ export function metadataItem(file: string, guid: string): number {
   const table = readBytes(file, meta.offset, 64 * KiB);
   for (let i = 0; i < table.readUInt16LE(10); i++) {
     const at = 32 + i * 32;
-    if (guidText(table.subarray(at, at + 16)) === guid) return meta.offset + table.readUInt32LE(at + 16);
+    if (readGuid(table, at) === guid) return meta.offset + table.readUInt32LE(at + 16);
   }
   throw new Error(`no metadata item ${guid} in ${file}`);
 }
@@ -150,7 +142,7 @@ function header(sequence: bigint, dataGuid: string): Buffer {
 function locatorItem(entries: Record<string, string>): Buffer {
   const pairs = Object.entries(entries);
   const head = Buffer.alloc(20 + pairs.length * 12);
-  guidBytes(VHDX_PARENT_TYPE).copy(head, 0);
+  guidBytes(PARENT_TYPE_VHDX).copy(head, 0);
   head.writeUInt16LE(pairs.length, 18);
   const strings: Buffer[] = [];
   let at = head.length;
@@ -180,10 +172,10 @@ function metadataRegion(spec: DifferencingSpec): Buffer {
   const items: [string, Buffer, number][] = [
     [FILE_PARAMETERS, params, 4],
     [VIRTUAL_DISK_SIZE, size, 6],
-    [PAGE83, guidBytes(randomUUID()), 6],
-    [LOGICAL_SECTOR, sector, 6],
-    [PHYSICAL_SECTOR, physical, 6],
-    [PARENT_LOCATOR, locatorItem(spec.locator), 4],
+    [ITEM_PAGE83_DATA, guidBytes(randomUUID()), 6],
+    [ITEM_LOGICAL_SECTOR_SIZE, sector, 6],
+    [ITEM_PHYSICAL_SECTOR_SIZE, physical, 6],
+    [ITEM_PARENT_LOCATOR, locatorItem(spec.locator), 4],
   ];
   const out = Buffer.alloc(MiB);
   out.write("metadata", 0, "latin1");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decodeDescriptor, parseDescriptor } from "../../main/formats/vmdk/descriptor.js";
-import { Lru } from "../../main/formats/vmdk/lru.js";
+import { LruCache } from "../../main/formats/shared/lru-cache.js";
 
 /** As ESXi writes it: CRLF line ends, a change tracking section, the disk database. */
 const ESXI = [
@@ -87,22 +87,22 @@ describe("VMDK descriptor", () => {
 
 describe("VMDK LRU cache", () => {
   it("evicts the least recently used entries beyond its cost budget and forgets failed loads", async () => {
-    const lru = new Lru<string>(3);
+    const lru = new LruCache<string, string>(3);
     let loads = 0;
     const load = (v: string) => () => {
       loads++;
       return Promise.resolve(v);
     };
-    await lru.get("a", 1, load("a"));
-    await lru.get("b", 1, load("b"));
-    await lru.get("c", 1, load("c"));
-    await lru.get("a", 1, load("a")); // a is now the most recent
-    await lru.get("d", 1, load("d")); // evicts b
+    await lru.get("a", load("a"), 1);
+    await lru.get("b", load("b"), 1);
+    await lru.get("c", load("c"), 1);
+    await lru.get("a", load("a"), 1); // a is now the most recent
+    await lru.get("d", load("d"), 1); // evicts b
     assert.equal(loads, 4);
-    await lru.get("a", 1, load("a"));
-    await lru.get("b", 1, load("b"));
+    await lru.get("a", load("a"), 1);
+    await lru.get("b", load("b"), 1);
     assert.equal(loads, 5, "a stayed, b was reloaded");
-    await assert.rejects(lru.get("e", 1, () => Promise.reject(new Error("io"))));
-    assert.equal(await lru.get("e", 1, load("e")), "e", "a failed load is not cached");
+    await assert.rejects(lru.get("e", () => Promise.reject(new Error("io")), 1));
+    assert.equal(await lru.get("e", load("e"), 1), "e", "a failed load is not cached");
   });
 });

@@ -8,7 +8,7 @@ import { constants as zlibConstants, inflateRawSync } from "node:zlib";
 import zstdBinding from "zstd-napi/binding.js";
 import { ImageFormatError } from "../image-error.js";
 import { readAt } from "./io.js";
-import { LruCache } from "./lru.js";
+import { LruCache } from "../shared/lru-cache.js";
 
 const { DCtx, DParameter, ResetDirective } = zstdBinding;
 
@@ -32,9 +32,11 @@ export class CompressedClusters {
   ) {}
 
   /** The cluster stored compressed at `host` (`size` bytes at most); `guestOffset` is for errors. */
-  async cluster(host: number, size: number, guestOffset: number): Promise<Buffer> {
-    const cached = this.cache.get(host);
-    if (cached) return cached;
+  cluster(host: number, size: number, guestOffset: number): Promise<Buffer> {
+    return this.cache.get(host, () => this.decompress(host, size, guestOffset));
+  }
+
+  private async decompress(host: number, size: number, guestOffset: number): Promise<Buffer> {
     const packed = await this.packed(host, Math.min(size, this.fileSize - host));
     const out = this.type === "zstd" ? this.zstd(packed) : this.zlib(packed);
     if (out === undefined || out.length !== this.clusterSize) {
@@ -44,7 +46,6 @@ export class CompressedClusters {
           `it does not decompress (${this.type}) to one cluster`,
       );
     }
-    this.cache.set(host, out);
     return out;
   }
 

@@ -3,11 +3,9 @@
  * subcluster-allocated clusters, with backing file chains. Encryption and external data files are
  * refused with a message that says how to convert the image.
  */
-import { promises as fs } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
-import { SnapferryError, errnoCode } from "../../common/errors.js";
 import type { DiskImageReader, ImageInfo } from "../disk-image.js";
 import { ImageFormatError } from "../image-error.js";
+import { openForReading } from "../shared/image-file.js";
 import { enterChain, openBackingFile, type BackingOpener } from "./backing.js";
 import { QCOW2_MAGIC, readQcow2Header, type Qcow2Header } from "./header.js";
 import { Qcow2Reader } from "./reader.js";
@@ -26,17 +24,7 @@ export function looksLikeQcow2(head: Buffer): boolean {
  */
 export async function openQcow2(file: string, openBacking?: BackingOpener): Promise<DiskImageReader> {
   const chain = await enterChain(file);
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(file, "r");
-  } catch (err) {
-    const code = errnoCode(err);
-    throw new SnapferryError(
-      "source",
-      code === "ENOENT" ? `${file} does not exist` : `cannot open ${file} (${code ?? String(err)})`,
-      code === "EACCES" ? "Run as a user that may read it." : "Check the path of the disk image.",
-    );
-  }
+  const handle = await openForReading(file);
   let backing: DiskImageReader | undefined;
   try {
     const stat = await handle.stat();

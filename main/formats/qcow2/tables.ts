@@ -6,7 +6,7 @@ import type { FileHandle } from "node:fs/promises";
 import { ImageFormatError } from "../image-error.js";
 import type { Qcow2Header } from "./header.js";
 import { readAt } from "./io.js";
-import { LruCache } from "./lru.js";
+import { LruCache } from "../shared/lru-cache.js";
 
 /** Memory for cached L2 tables: 16 MiB maps 128 GiB of guest disk with 64 KiB clusters. */
 const L2_CACHE_BYTES = 16 * 1024 * 1024;
@@ -61,8 +61,10 @@ export class Qcow2Tables {
   async l2Table(index: number): Promise<Buffer | undefined> {
     const offset = entryOffset(this.l1.readUInt32BE(index * 8), this.l1.readUInt32BE(index * 8 + 4));
     if (offset === 0) return undefined;
-    const cached = this.cache.get(offset);
-    if (cached) return cached;
+    return this.cache.get(offset, () => this.loadL2(index, offset));
+  }
+
+  private async loadL2(index: number, offset: number): Promise<Buffer> {
     const size = this.header.clusterSize;
     if (offset % size !== 0 || offset + size > this.fileSize) {
       throw new ImageFormatError(
@@ -75,7 +77,6 @@ export class Qcow2Tables {
     }
     const table = Buffer.alloc(size);
     await readAt(this.handle, table, offset);
-    this.cache.set(offset, table);
     return table;
   }
 }

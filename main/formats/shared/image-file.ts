@@ -10,6 +10,38 @@ import { ImageFormatError } from "../image-error.js";
 /** No single metadata structure of a supported format is larger; bigger claims are corruption. */
 export const MAX_METADATA_READ = 64 * 1024 * 1024;
 
+/** How a failure to open is worded for the user: what the file is and where to look instead. */
+export interface OpenWording {
+  /** Put before the path in the message, e.g. "disk " (default: nothing). */
+  noun?: string;
+  /** The hint when the file is missing or unreadable for another reason. */
+  checkHint?: string;
+  /** The hint when permission is denied. */
+  accessHint?: string;
+}
+
+/**
+ * Opens an image (or device) for reading, turning the open's errno into a SnapferryError that says
+ * what to do; every reader opens its files through here so a missing file reads the same.
+ */
+export async function openForReading(file: string, wording: OpenWording = {}): Promise<fs.FileHandle> {
+  const noun = wording.noun ?? "";
+  try {
+    return await fs.open(file, "r");
+  } catch (err) {
+    const code = errnoCode(err);
+    throw new SnapferryError(
+      "source",
+      code === "ENOENT"
+        ? `${noun}${file} does not exist`
+        : `cannot open ${noun}${file} (${code ?? String(err)})`,
+      code === "EACCES"
+        ? (wording.accessHint ?? "Run as a user that may read it.")
+        : (wording.checkHint ?? "Check the path of the disk image."),
+    );
+  }
+}
+
 export class ImageFile {
   private constructor(
     readonly path: string,
@@ -20,17 +52,7 @@ export class ImageFile {
   ) {}
 
   static async open(file: string): Promise<ImageFile> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(file, "r");
-    } catch (err) {
-      const code = errnoCode(err);
-      throw new SnapferryError(
-        "source",
-        code === "ENOENT" ? `${file} does not exist` : `cannot open ${file} (${code ?? String(err)})`,
-        code === "EACCES" ? "Run as a user that may read it." : "Check the path of the disk image.",
-      );
-    }
+    const handle = await openForReading(file);
     try {
       const stat = await handle.stat();
       if (!stat.isFile())

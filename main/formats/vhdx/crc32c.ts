@@ -1,13 +1,18 @@
 /**
- * CRC-32C (Castagnoli), the checksum of VHDX headers, region tables and log entries. Node has no
+ * CRC-32C (Castagnoli), the checksum of VHDX headers, region tables and log entries ([MS-VHDX]
+ * 2.2.2), used both to check them when reading and to seal them when writing. Node has no
  * built-in for it (zlib's crc32 uses another polynomial); a byte-wise table is fast enough for
- * the few kilobytes checked when an image is opened.
+ * the few kilobytes summed per image.
  */
+
+/** The Castagnoli polynomial, bit-reversed for least-significant-bit-first processing. */
+const POLYNOMIAL = 0x82f63b78;
+
 const TABLE = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    for (let k = 0; k < 8; k++) c = c & 1 ? POLYNOMIAL ^ (c >>> 1) : c >>> 1;
     table[n] = c >>> 0;
   }
   return table;

@@ -1,7 +1,10 @@
 /**
  * VHDX identifies regions, metadata items and parent types by Microsoft GUIDs, whose first three
- * fields are stored little-endian. They are compared here in their usual text form.
+ * fields are stored little-endian. They are compared here in their usual text form; the reader,
+ * the writer and the test fixtures all encode and decode them here so the byte order is one rule.
  */
+import { randomBytes } from "node:crypto";
+import { SnapferryError } from "../../common/errors.js";
 
 /** The GUID stored at `offset`, as upper-case "XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX". */
 export function readGuid(buffer: Buffer, offset: number): string {
@@ -16,6 +19,26 @@ export function readGuid(buffer: Buffer, offset: number): string {
     .toString(16)
     .padStart(4, "0");
   return `${d1}-${d2}-${d3}-${hex(8, 10)}-${hex(10, 16)}`.toUpperCase();
+}
+
+/** Encodes a GUID written as text ("2DC27766-F623-…", braces allowed) in the on-disk byte order. */
+export function guidBytes(text: string): Buffer {
+  const raw = Buffer.from(text.replace(/[{}-]/g, ""), "hex");
+  if (raw.length !== 16) throw new SnapferryError("internal", `not a GUID: ${text}`);
+  const out = Buffer.from(raw);
+  out.writeUInt32LE(raw.readUInt32BE(0), 0);
+  out.writeUInt16LE(raw.readUInt16BE(4), 4);
+  out.writeUInt16LE(raw.readUInt16BE(6), 6);
+  return out;
+}
+
+/** A random (version 4) GUID, already in the on-disk byte order. */
+export function randomGuid(): Buffer {
+  const b = randomBytes(16);
+  // Version and variant bits sit in the fields' logical order; byte 7 is the high byte of field 3.
+  b[7] = ((b[7] ?? 0) & 0x0f) | 0x40;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  return b;
 }
 
 /** "{xxxxxxxx-…}" or "xxxxxxxx-…", any case, as readGuid prints it; undefined if not a GUID. */

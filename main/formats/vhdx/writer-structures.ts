@@ -3,41 +3,17 @@
  * type identifier, the two headers, the region table and the metadata region. All integers are
  * little-endian; GUIDs are in Microsoft's byte order (the first three fields little-endian).
  */
-import { randomBytes } from "node:crypto";
-import { SnapferryError } from "../../common/errors.js";
-import { crc32c } from "./writer-crc32c.js";
+import { crc32c } from "./crc32c.js";
+import {
+  ITEM_FILE_PARAMETERS,
+  ITEM_LOGICAL_SECTOR_SIZE,
+  ITEM_PAGE83_DATA,
+  ITEM_PHYSICAL_SECTOR_SIZE,
+  ITEM_VIRTUAL_DISK_SIZE,
+  guidBytes,
+} from "./guid.js";
 
 const KiB = 1024;
-
-/** Region and metadata item identifiers fixed by the specification. */
-export const BAT_REGION = "2DC27766-F623-4200-9D64-115E9BFD4A08";
-export const METADATA_REGION = "8B7CA206-4790-4B9A-B8FE-575F050F886E";
-const FILE_PARAMETERS = "CAA16737-FA36-4D43-B3B6-33F0AA44E76B";
-const VIRTUAL_DISK_SIZE = "2FA54224-CD1B-4876-B211-5DBED83BF4B8";
-const VIRTUAL_DISK_ID = "BECA12AB-B2E6-4523-93EF-C309E000C746";
-const LOGICAL_SECTOR_SIZE = "8141BF1D-A96F-4709-BA47-F233A8FAAB5F";
-const PHYSICAL_SECTOR_SIZE = "CDA348C7-445D-4471-9CC9-E9885251C556";
-
-/** Encodes a GUID written as text ("2DC27766-F623-…") in Microsoft's mixed-endian layout. */
-export function guidBytes(text: string): Buffer {
-  const hex = text.replace(/-/g, "");
-  const raw = Buffer.from(hex, "hex");
-  if (raw.length !== 16) throw new SnapferryError("internal", `not a GUID: ${text}`);
-  const out = Buffer.from(raw);
-  out.writeUInt32LE(raw.readUInt32BE(0), 0);
-  out.writeUInt16LE(raw.readUInt16BE(4), 4);
-  out.writeUInt16LE(raw.readUInt16BE(6), 6);
-  return out;
-}
-
-/** A random (version 4) GUID, already in the on-disk byte order. */
-export function randomGuid(): Buffer {
-  const b = randomBytes(16);
-  // Version and variant bits sit in the fields' logical order; byte 7 is the high byte of field 3.
-  b[7] = ((b[7] ?? 0) & 0x0f) | 0x40;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  return b;
-}
 
 /** The 64 KiB file type identifier: the "vhdxfile" signature and the creator, for diagnostics. */
 export function encodeFileIdentifier(creator: string): Buffer {
@@ -113,11 +89,19 @@ const IS_REQUIRED = 1 << 2;
  */
 export function encodeMetadata(disk: DiskParameters): Buffer {
   const items: { guid: string; flags: number; value: Buffer }[] = [
-    { guid: FILE_PARAMETERS, flags: IS_REQUIRED, value: u32Pair(disk.blockSize, 0) },
-    { guid: VIRTUAL_DISK_SIZE, flags: IS_REQUIRED | IS_VIRTUAL_DISK, value: u64(disk.virtualSize) },
-    { guid: VIRTUAL_DISK_ID, flags: IS_REQUIRED | IS_VIRTUAL_DISK, value: disk.diskId },
-    { guid: LOGICAL_SECTOR_SIZE, flags: IS_REQUIRED | IS_VIRTUAL_DISK, value: u32(disk.logicalSectorSize) },
-    { guid: PHYSICAL_SECTOR_SIZE, flags: IS_REQUIRED | IS_VIRTUAL_DISK, value: u32(disk.physicalSectorSize) },
+    { guid: ITEM_FILE_PARAMETERS, flags: IS_REQUIRED, value: u32Pair(disk.blockSize, 0) },
+    { guid: ITEM_VIRTUAL_DISK_SIZE, flags: IS_REQUIRED | IS_VIRTUAL_DISK, value: u64(disk.virtualSize) },
+    { guid: ITEM_PAGE83_DATA, flags: IS_REQUIRED | IS_VIRTUAL_DISK, value: disk.diskId },
+    {
+      guid: ITEM_LOGICAL_SECTOR_SIZE,
+      flags: IS_REQUIRED | IS_VIRTUAL_DISK,
+      value: u32(disk.logicalSectorSize),
+    },
+    {
+      guid: ITEM_PHYSICAL_SECTOR_SIZE,
+      flags: IS_REQUIRED | IS_VIRTUAL_DISK,
+      value: u32(disk.physicalSectorSize),
+    },
   ];
   const tableSize = 64 * KiB;
   const buf = Buffer.alloc(tableSize + 4 * KiB);

@@ -22,14 +22,12 @@ import type { DiskImageWriter } from "../disk-image.js";
 import { StagedImageFile } from "../staged-file.js";
 import { WriteCursor, requireNonEmpty, requireWholeSectors, SECTOR } from "../write-checks.js";
 import { nonZeroRuns } from "../zero-runs.js";
+import { REGION_BAT, REGION_METADATA, randomGuid } from "./guid.js";
 import {
-  BAT_REGION,
-  METADATA_REGION,
   encodeFileIdentifier,
   encodeHeader,
   encodeMetadata,
   encodeRegionTable,
-  randomGuid,
 } from "./writer-structures.js";
 
 const KiB = 1024;
@@ -139,8 +137,8 @@ export class VhdxWriter implements DiskImageWriter {
     await this.file.write(64 * KiB, encodeHeader({ ...header, sequenceNumber: 1n }));
     await this.file.write(128 * KiB, encodeHeader({ ...header, sequenceNumber: 2n }));
     const regions = encodeRegionTable([
-      { guid: BAT_REGION, fileOffset: BAT_OFFSET, length: this.batLength },
-      { guid: METADATA_REGION, fileOffset: METADATA_OFFSET, length: METADATA_LENGTH },
+      { guid: REGION_BAT, fileOffset: BAT_OFFSET, length: this.batLength },
+      { guid: REGION_METADATA, fileOffset: METADATA_OFFSET, length: METADATA_LENGTH },
     ]);
     await this.file.write(192 * KiB, regions);
     await this.file.write(256 * KiB, regions);

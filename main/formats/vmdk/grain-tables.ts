@@ -4,7 +4,7 @@
  * disk with default grains) and checked; grain tables are loaded on demand into a bounded LRU.
  */
 import { SECTOR } from "./limits.js";
-import type { Lru } from "./lru.js";
+import type { LruCache } from "../shared/lru-cache.js";
 import type { PooledFile } from "./file-pool.js";
 
 /** A loaded table, or a whole table's worth of grains that are absent (from the parent) or zero. */
@@ -68,7 +68,7 @@ export class GrainTables {
     private readonly file: PooledFile,
     private readonly gd: Uint32Array,
     private readonly shape: GrainMapShape,
-    private readonly cache: Lru<Uint32Array>,
+    private readonly cache: LruCache<string, Uint32Array>,
     private readonly id: string,
   ) {}
 
@@ -81,7 +81,7 @@ export class GrainTables {
     if (sector === 0) return "absent";
     if (sector === 1 && this.shape.zeroedGte) return "zero";
     const count = entriesIn(this.shape, gtIndex);
-    return this.cache.get(this.key(gtIndex), count * 4, () => this.loadRun(gtIndex));
+    return this.cache.get(this.key(gtIndex), () => this.loadRun(gtIndex), count * 4);
   }
 
   private key(gtIndex: number): string {
@@ -111,7 +111,7 @@ export class GrainTables {
       const count = entriesIn(this.shape, i);
       const loaded = readU32Array(buf.subarray((i - first) * stride * SECTOR), count);
       if (i === first) table = loaded;
-      else void this.cache.get(this.key(i), count * 4, () => Promise.resolve(loaded));
+      else void this.cache.get(this.key(i), () => Promise.resolve(loaded), count * 4);
     }
     return table;
   }

@@ -10,7 +10,7 @@ import { looksLikeDescriptor } from "./descriptor.js";
 import { isSeSparseHeader } from "./disk-types.js";
 import { FilePool } from "./file-pool.js";
 import type { LayerContext } from "./layer.js";
-import { Lru } from "./lru.js";
+import { LruCache } from "../shared/lru-cache.js";
 import { VmdkReader } from "./reader.js";
 
 export { VmdkReader } from "./reader.js";
@@ -29,8 +29,8 @@ export async function openVmdk(file: string): Promise<VmdkReader> {
   let directoryBytes = 0;
   const ctx: LayerContext = {
     pool: new FilePool(),
-    tables: new Lru(TABLE_CACHE_BYTES),
-    grains: new Lru(GRAIN_CACHE_BYTES),
+    tables: new LruCache(TABLE_CACHE_BYTES),
+    grains: new LruCache(GRAIN_CACHE_BYTES),
     nextId: () => String(nextId++),
     reserveDirectory: (bytes, owner) => {
       directoryBytes += bytes;

@@ -9,14 +9,14 @@ import type { PooledFile } from "./file-pool.js";
 import { GrainedExtent } from "./grained-extent.js";
 import { GrainTables, readGrainDirectory, type GrainMapShape } from "./grain-tables.js";
 import { SECTOR, ceilDiv } from "./limits.js";
-import type { Lru } from "./lru.js";
+import type { LruCache } from "../shared/lru-cache.js";
 import type { SparseHeader } from "./sparse-header.js";
 import { StreamGrains, readFooter } from "./stream-optimized.js";
 
 /** Caches shared by every extent of a chain, so the memory bound holds for the whole disk. */
 export interface ExtentCaches {
-  tables: Lru<Uint32Array>;
-  grains: Lru<Buffer>;
+  tables: LruCache<string, Uint32Array>;
+  grains: LruCache<string, Buffer>;
   nextId(): string;
   /**
    * Accounts for a grain directory about to be loaded; throws when the chain's directories would

@@ -10,7 +10,7 @@ import { ImageFormatError } from "../image-error.js";
 import type { PooledFile } from "./file-pool.js";
 import type { CompressedGrains } from "./grained-extent.js";
 import { SECTOR } from "./limits.js";
-import type { Lru } from "./lru.js";
+import type { LruCache } from "../shared/lru-cache.js";
 import { HEADER_BYTES, SPARSE_MAGIC, parseSparseHeader, type SparseHeader } from "./sparse-header.js";
 
 const inflateAsync = promisify(inflate);
@@ -55,7 +55,7 @@ export class StreamGrains implements CompressedGrains {
   constructor(
     private readonly file: PooledFile,
     private readonly grainSectors: number,
-    private readonly cache: Lru<Buffer>,
+    private readonly cache: LruCache<string, Buffer>,
     private readonly id: string,
   ) {}
 
@@ -64,7 +64,7 @@ export class StreamGrains implements CompressedGrains {
   }
 
   async read(grain: number, sector: number, within: number, target: Buffer): Promise<void> {
-    const data = await this.cache.get(`${this.id}:${grain}`, this.grainBytes, () => this.load(grain, sector));
+    const data = await this.cache.get(`${this.id}:${grain}`, () => this.load(grain, sector), this.grainBytes);
     const copied = data.copy(target, 0, within, Math.min(data.length, within + target.length));
     // The last grain may decompress to less than a full grain: the rest of the disk there is zeros.
     target.fill(0, copied);

@@ -5,9 +5,14 @@
  * itself is read by the VMDK reader in main/formats/.
  */
 import { promises as fs } from "node:fs";
-import { TextDecoder } from "node:util";
-import { errnoCode, SnapferryError } from "../../common/errors.js";
 import { ImageFormatError } from "../../formats/image-error.js";
+import { openForReading } from "../../formats/shared/image-file.js";
+import {
+  decodeDescriptor,
+  formatCid,
+  looksLikeDescriptor,
+  parseDescriptor,
+} from "../../formats/vmdk/descriptor.js";
 
 export interface VmdkExtent {
   access: string;
@@ -39,60 +44,26 @@ const KDMV = 0x564d444b;
 const COWD = 0x44574f43;
 /** Text descriptors are a few hundred bytes; anything that needs more than this is not one. */
 const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
-const EXTENT_LINE = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+([A-Za-z]+)(?:\s+"([^"]*)")?/i;
+const NO_PARENT_CID = "ffffffff";
 
-function unquote(value: string): string {
-  const v = value.trim();
-  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
-}
-
+/** The formats reader's parser, reshaped into the fields the chain walker compares and prints. */
 export function parseVmdkDescriptor(text: string, file: string, embedded: boolean): VmdkDescriptor {
-  const values = new Map<string, string>();
-  const extents: VmdkExtent[] = [];
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const extent = EXTENT_LINE.exec(line);
-    if (extent) {
-      extents.push({
-        access: (extent[1] ?? "").toUpperCase(),
-        sectors: Number(extent[2]),
-        type: (extent[3] ?? "").toUpperCase(),
-        fileName: extent[4],
-      });
-      continue;
-    }
-    const eq = line.indexOf("=");
-    if (eq > 0) values.set(line.slice(0, eq).trim().toLowerCase(), unquote(line.slice(eq + 1)));
-  }
-  if (!values.has("createtype") && extents.length === 0) {
-    throw new ImageFormatError(
-      file,
-      "is not a VMDK disk descriptor (no createType and no extent)",
-      "Give the disk's descriptor .vmdk (the small one), not one of its data files (-flat, -s001, …).",
-    );
-  }
+  const parsed = parseDescriptor(text, file);
   return {
     file,
     embedded,
-    createType: values.get("createtype"),
-    cid: values.get("cid")?.toLowerCase(),
-    parentCid: values.get("parentcid")?.toLowerCase(),
-    parentFileNameHint: values.get("parentfilenamehint"),
-    extents,
+    createType: parsed.createType,
+    cid: parsed.cid === undefined ? undefined : formatCid(parsed.cid),
+    // The parser reports "no parent" (ffffffff) as undefined; the chain walker treats both alike.
+    parentCid: parsed.parentCid === undefined ? NO_PARENT_CID : formatCid(parsed.parentCid),
+    parentFileNameHint: parsed.parentFileNameHint,
+    extents: parsed.extents.map((e) => ({
+      access: e.access,
+      sectors: e.sectors,
+      type: e.type,
+      fileName: e.file,
+    })),
   };
-}
-
-/** Decodes descriptor bytes, honouring the `encoding=` line (old Windows-made disks use cp1252). */
-function decodeDescriptor(bytes: Buffer): string {
-  const nul = bytes.indexOf(0);
-  const text = nul < 0 ? bytes : bytes.subarray(0, nul);
-  const label = /^\s*encoding\s*=\s*"([-\w]+)"/im.exec(text.toString("latin1"))?.[1] ?? "utf-8";
-  try {
-    return new TextDecoder(label).decode(text);
-  } catch {
-    return text.toString("utf8");
-  }
 }
 
 async function readAt(handle: fs.FileHandle, offset: number, length: number): Promise<Buffer> {
@@ -125,17 +96,11 @@ async function embeddedDescriptor(handle: fs.FileHandle, file: string, header: B
 }
 
 export const readVmdkDescriptor: DescriptorReader = async (file) => {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, "r");
-  } catch (err) {
-    const code = errnoCode(err);
-    throw new SnapferryError(
-      "source",
-      code === "ENOENT" ? `disk ${file} does not exist` : `cannot open disk ${file} (${code ?? String(err)})`,
-      code === "EACCES" ? "Run as a user that may read the VM's files." : "Check the VM's folder.",
-    );
-  }
+  const handle = await openForReading(file, {
+    noun: "disk ",
+    accessHint: "Run as a user that may read the VM's files.",
+    checkHint: "Check the VM's folder.",
+  });
   try {
     const head = await readAt(handle, 0, MAX_DESCRIPTOR_BYTES);
     const magic = head.length >= 4 ? head.readUInt32LE(0) : 0;
@@ -147,6 +112,13 @@ export const readVmdkDescriptor: DescriptorReader = async (file) => {
         file,
         "is an ESX sparse extent (COWD) without a descriptor of its own",
         "Give the disk's descriptor .vmdk (the small text file that names this extent).",
+      );
+    }
+    if (!looksLikeDescriptor(head)) {
+      throw new ImageFormatError(
+        file,
+        "is not a VMDK disk descriptor (no createType and no extent)",
+        "Give the disk's descriptor .vmdk (the small one), not one of its data files (-flat, -s001, …).",
       );
     }
     return parseVmdkDescriptor(decodeDescriptor(head), file, false);
