@@ -11,9 +11,11 @@
  * everything: the image is read once before each backup, so every tool reads it from memory and
  * disk speed only affects repository writes. This is not a test: it prints numbers.
  */
+import { execFileSync } from "node:child_process";
 import { linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { FORMATS_METHOD, formatTargetLines, formatsTable, runFormats } from "./formats.js";
 import { FULL_IMAGE_BYTES, QUICK_IMAGE_BYTES, prepareImages, type BenchImages } from "./image.js";
 import {
   CommandError,
@@ -45,6 +47,7 @@ import {
   machineLines,
   table,
   targetLines,
+  updateFormatsSection,
   updatePerformanceDoc,
   writeResults,
   type Row,
@@ -53,7 +56,9 @@ import {
 const MiB = 1024 * 1024;
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUT = path.join(ROOT, "bench", "out");
-const TOOLS = ["snapferry", "restic", "borg-fixed", "borg-default"];
+const BACKUP_TOOLS = ["snapferry", "restic", "borg-fixed", "borg-default"];
+/** "formats": the per-format read benchmark (bench/formats.ts), a section of its own. */
+const TOOLS = [...BACKUP_TOOLS, "formats"];
 
 function say(text: string): void {
   process.stdout.write(text + "\n");
@@ -66,7 +71,8 @@ function loud(text: string): void {
 /**
  * --quick: a 256 MiB image and one round, to iterate fast. --repeat N: rounds per measurement
  * (the table shows the fastest); 3 by default for the full image, because other people's
- * processes on a shared machine make single samples unreliable. --only: some of the tools.
+ * processes on a shared machine make single samples unreliable. --only: some of the tools, and/or
+ * "formats" for the per-format read benchmark.
  */
 function parseArgs(argv: string[]): { quick: boolean; only: string[]; repeat: number } {
   let quick = false;
@@ -101,6 +107,7 @@ function requirePrograms(only: string[]): void {
     { bin: "openssl", pkg: "openssl" },
     ...(only.includes("restic") ? [{ bin: "restic", pkg: "restic" }] : []),
     ...(only.some((t) => t.startsWith("borg")) ? [{ bin: "borg", pkg: "borgbackup" }] : []),
+    ...(only.includes("formats") ? [{ bin: "qemu-img", pkg: "qemu-utils" }] : []),
   ];
   const missing = missingPrograms(programs);
   if (missing.length === 0) return;
@@ -232,7 +239,27 @@ async function main(): Promise<void> {
   const images = prepareImages(OUT, quick ? QUICK_IMAGE_BYTES : FULL_IMAGE_BYTES, say);
   const imageFacts = describeImages(images);
   imageFacts.forEach(say);
+  const backups = only.filter((t) => BACKUP_TOOLS.includes(t));
+  if (backups.length > 0)
+    await backupSection({ started, quick, only: backups, repeat, info, log, images, imageFacts });
+  if (only.includes("formats"))
+    await formatsSection({ started, quick, repeat, log, images, snapferry: info.snapferry });
+  say(`benchmark took ${((Date.now() - started) / 60000).toFixed(1)} min`);
+}
 
+interface SectionContext {
+  started: number;
+  quick: boolean;
+  repeat: number;
+  log: string;
+  images: BenchImages;
+}
+
+/** Snapferry against restic and borg: full and incremental backups and a restore. */
+async function backupSection(
+  c: SectionContext & { only: string[]; info: ReturnType<typeof machineInfo>; imageFacts: string[] },
+): Promise<void> {
+  const { started, quick, only, repeat, info, log, images, imageFacts } = c;
   const work = path.join(OUT, "work");
   rmSync(work, { recursive: true, force: true });
   const source = path.join(work, "src", "disk.img");
@@ -316,15 +343,59 @@ async function main(): Promise<void> {
   const results = path.join(OUT, quick ? "results-quick.md" : "results.md");
   await writeResults(results, ["# Snapferry benchmark results", ...generated]);
   say(`\nwrote ${results}`);
-  if (!quick && only.length === TOOLS.length) {
+  if (!quick && only.length === BACKUP_TOOLS.length) {
     await updatePerformanceDoc(path.join(ROOT, "docs", "performance.md"), generated.join("\n\n"));
     say(`updated ${path.join(ROOT, "docs", "performance.md")} (the text outside its markers is kept)`);
   } else {
-    say("docs/performance.md is only updated by a full run of every tool (no --quick, no --only)");
+    say(
+      "docs/performance.md is only updated by a full run of every tool (no --quick, no --only but formats)",
+    );
   }
-  say(`benchmark took ${totalMinutes} min`);
   if (rows.some((r) => r.failed)) {
     loud("SOME STEPS FAILED (see FAILED above and bench/out/log.txt)");
+    process.exitCode = 1;
+  }
+}
+
+/** Per-format read throughput: Snapferry's readers against qemu-img (bench/formats.ts). */
+async function formatsSection(c: SectionContext & { snapferry: string }): Promise<void> {
+  const { images, quick } = c;
+  const sizeBytes = images.manifest.sizeBytes;
+  const rows = runFormats({
+    outDir: OUT,
+    image: images.base,
+    cacheKey: `v${images.manifest.generatorVersion}-${sizeBytes / MiB}MiB-${images.manifest.sha256.base.slice(0, 12)}`,
+    virtualSize: sizeBytes,
+    repeat: c.repeat,
+    logFile: c.log,
+    say,
+  });
+  const tableText = formatsTable(rows);
+  const targets = formatTargetLines(rows);
+  say(`\n${tableText}\n`);
+  say("Target: parity or better with qemu-img for raw, flat VMDK and uncompressed qcow2");
+  targets.forEach((l) => say(`  ${l}`));
+  const date = new Date().toISOString().slice(0, 10);
+  const qemu = execFileSync("qemu-img", ["--version"]).toString().split("\n")[0] ?? "qemu-img";
+  const generated = [
+    "## Read throughput per disk image format",
+    `Run on ${date}${quick ? " (--quick)" : ""} with ${qemu} and Snapferry ${c.snapferry}: the ${sizeBytes / MiB} MiB base image (${c.repeat} round${c.repeat === 1 ? "" : "s"}, best of them).`,
+    FORMATS_METHOD,
+    tableText,
+    [
+      "Target: parity or better with qemu-img for raw, flat VMDK and uncompressed qcow2:",
+      "",
+      ...targets.map((l) => `    ${l}`),
+    ].join("\n"),
+  ].join("\n\n");
+  const results = path.join(OUT, quick ? "results-quick.md" : "results.md");
+  const doc = quick ? undefined : path.join(ROOT, "docs", "performance.md");
+  await updateFormatsSection(results, doc, generated);
+  say(
+    `\nwrote the per-format section of ${results}${doc ? ` and ${doc}` : " (docs/performance.md: not for --quick)"}`,
+  );
+  if (rows.some((r) => r.failed)) {
+    loud("SOME FORMATS FAILED (see FAILED above and bench/out/log.txt)");
     process.exitCode = 1;
   }
 }
