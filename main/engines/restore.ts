@@ -108,13 +108,14 @@ async function writeAllChunks(
       if (options.signal?.aborted) throw new SnapferryError("cancelled", "the restore was cancelled");
       const position = (seg * SEGMENT_CHUNKS + i) * disk.chunkSize;
       const length = Math.min(disk.chunkSize, disk.size - position);
-      const inTurn = order.turn();
+      const inTurn = order.turn<Buffer | undefined>();
       await window.run(async () => {
         const data = id.equals(HOLE_ID)
-          ? zeros?.subarray(0, length)
-          : await readChunk(options, reading, id, label, position);
-        if (data) await inTurn(() => target.write(position, data));
-        else await inTurn(async () => undefined);
+          ? Promise.resolve(zeros?.subarray(0, length))
+          : readChunk(options, reading, id, label, position);
+        await inTurn(data, async (chunk) => {
+          if (chunk) await target.write(position, chunk);
+        });
         meter.bytesDone += length;
         meter.tick();
       });
