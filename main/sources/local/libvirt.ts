@@ -10,7 +10,7 @@ import type { DiskImageReader } from "../../formats/disk-image.js";
 import type { BackupSource } from "../disk-source.js";
 import { parseLibvirtDomain, type LibvirtDisk, type LibvirtDomain } from "./libvirt-domain.js";
 import { fingerprintFiles, readConfigFile } from "./local-files.js";
-import { closeReaders, diskSourceOf, openReaders, uniqueNames, type OpenDiskImage } from "./local-disks.js";
+import { closeReaders, localVmSource, openReaders, uniqueNames, type OpenDiskImage } from "./local-disks.js";
 
 export { parseLibvirtDomain, type LibvirtDisk, type LibvirtDomain } from "./libvirt-domain.js";
 
@@ -141,18 +141,16 @@ export async function openLibvirtSource(
       ...readers.flatMap((r) => r.info.chain.map((layer) => layer.path)),
     ]);
     const names = uniqueNames(domain.disks.map((d) => path.basename(d.file)));
-    return {
-      info: {
-        kind: "libvirt",
-        location: absolute,
-        ...(domain.uuid !== undefined ? { vm: { uuid: domain.uuid, name: domain.name } } : {}),
-      },
-      consistency: "crash",
+    return localVmSource({
+      kind: "libvirt",
+      location: absolute,
+      uuid: domain.uuid,
+      name: domain.name,
       fingerprint,
-      disks: readers.map((reader, i) => diskSourceOf(names[i] ?? `disk ${i}`, reader)),
+      names,
+      readers,
       configFiles,
-      close: () => closeReaders(readers),
-    };
+    });
   } catch (err) {
     await closeReaders(readers).catch(() => undefined);
     throw err;

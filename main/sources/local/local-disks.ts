@@ -3,7 +3,7 @@
  * every reader opened is closed again, whether the next one fails to open or the backup ends.
  */
 import type { DiskImageReader } from "../../formats/disk-image.js";
-import type { DiskSource } from "../disk-source.js";
+import type { BackupSource, DiskSource } from "../disk-source.js";
 
 /** Opens a disk image of any supported format, resolving its chain (main/formats/open-image.ts). */
 export type OpenDiskImage = (path: string) => Promise<DiskImageReader>;
@@ -46,4 +46,32 @@ export function uniqueNames(names: string[]): string[] {
     used.add(candidate);
     return candidate;
   });
+}
+
+/** What a local VM source (VMware folder, libvirt domain) knows once its disks are open. */
+export interface LocalVmParts {
+  kind: string;
+  location: string;
+  uuid: string | undefined;
+  name: string;
+  fingerprint: string;
+  /** Disk names, one per reader, unique within the VM. */
+  names: string[];
+  readers: DiskImageReader[];
+  configFiles: Record<string, Buffer>;
+}
+
+export function localVmSource(parts: LocalVmParts): BackupSource {
+  return {
+    info: {
+      kind: parts.kind,
+      location: parts.location,
+      ...(parts.uuid !== undefined ? { vm: { uuid: parts.uuid, name: parts.name } } : {}),
+    },
+    consistency: "crash",
+    fingerprint: parts.fingerprint,
+    disks: parts.readers.map((reader, i) => diskSourceOf(parts.names[i] ?? `disk ${i}`, reader)),
+    configFiles: parts.configFiles,
+    close: () => closeReaders(parts.readers),
+  };
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { SnapferryError } from "../../common/errors.js";
 import type { BackupSource } from "../disk-source.js";
 import { fingerprintFiles, readConfigFile } from "./local-files.js";
-import { closeReaders, diskSourceOf, openReaders, uniqueNames, type OpenDiskImage } from "./local-disks.js";
+import { closeReaders, localVmSource, openReaders, uniqueNames, type OpenDiskImage } from "./local-disks.js";
 import { findVmwareLocks } from "./vm-locks.js";
 import type { DescriptorReader } from "./vmdk-descriptor.js";
 import { inspectVmwareFolder, type VmwareFolder } from "./vmware-folder.js";
@@ -73,18 +73,16 @@ export async function openVmwareFolderSource(
     ]);
     // The base disk's name stays the same across snapshots, unlike the current delta's.
     const names = uniqueNames(vm.disks.map((d) => path.basename(d.baseFile)));
-    return {
-      info: {
-        kind: "vmware-folder",
-        location: vm.folder,
-        ...(vm.uuid !== undefined ? { vm: { uuid: vm.uuid, name: vm.name } } : {}),
-      },
-      consistency: "crash",
+    return localVmSource({
+      kind: "vmware-folder",
+      location: vm.folder,
+      uuid: vm.uuid,
+      name: vm.name,
       fingerprint,
-      disks: readers.map((reader, i) => diskSourceOf(names[i] ?? `disk ${i}`, reader)),
+      names,
+      readers,
       configFiles,
-      close: () => closeReaders(readers),
-    };
+    });
   } catch (err) {
     await closeReaders(readers).catch(() => undefined);
     throw err;
