@@ -198,3 +198,16 @@ export class BlockImageReader implements DiskImageReader {
     piece.fill(0, inParent);
   }
 }
+
+/** The info of a layer on top of its parent's chain (top first), as `inspect` shows it. */
+export function layeredInfo(
+  layer: { path: string; format: string; variant: string; virtualSize: number; fileSize: number },
+  parent: DiskImageReader | undefined,
+): ImageInfo {
+  return {
+    format: layer.format,
+    variant: layer.variant,
+    virtualSize: layer.virtualSize,
+    chain: [layer, ...(parent?.info.chain ?? [])],
+  };
+}

@@ -1,8 +1,8 @@
 /**
  * Reading VHD images (Virtual PC / Hyper-V's first format): fixed, dynamic and differencing.
  */
-import type { DiskImageReader, ImageInfo } from "../disk-image.js";
-import { BlockImageReader, type BlockLayout } from "../shared/block-image.js";
+import type { DiskImageReader } from "../disk-image.js";
+import { BlockImageReader, layeredInfo, type BlockLayout } from "../shared/block-image.js";
 import { ImageFile } from "../shared/image-file.js";
 import { openInChain } from "../shared/parent-chain.js";
 import { readDynamicHeader } from "./dynamic-header.js";
@@ -42,15 +42,10 @@ async function openLayer(path: string, openParent: OpenParent): Promise<DiskImag
       if (differencing) parent = await openParent(await locateParent(file, header));
     }
     const variant = footer.type;
-    const info: ImageInfo = {
-      format: "vhd",
-      variant,
-      virtualSize: footer.currentSize,
-      chain: [
-        { path, format: "vhd", variant, virtualSize: footer.currentSize, fileSize: file.allocatedBytes },
-        ...(parent?.info.chain ?? []),
-      ],
-    };
+    const info = layeredInfo(
+      { path, format: "vhd", variant, virtualSize: footer.currentSize, fileSize: file.allocatedBytes },
+      parent,
+    );
     return new BlockImageReader(info, file, layout, parent);
   } catch (err) {
     await parent?.close();

@@ -3,9 +3,9 @@
  * A differencing file's parent is found through its parent locator and must be the exact file
  * the child was made from (its DataWriteGuid equals the recorded parent_linkage).
  */
-import type { DiskImageReader, ImageInfo } from "../disk-image.js";
+import type { DiskImageReader } from "../disk-image.js";
 import { ImageFormatError } from "../image-error.js";
-import { BlockImageReader } from "../shared/block-image.js";
+import { BlockImageReader, layeredInfo } from "../shared/block-image.js";
 import { ImageFile } from "../shared/image-file.js";
 import { openInChain } from "../shared/parent-chain.js";
 import { findParent } from "../shared/parent-path.js";
@@ -44,15 +44,10 @@ async function openLayer(path: string, openParent: OpenParent): Promise<DiskImag
     const layout = new VhdxLayout(file, meta, regions.bat);
     if (meta.hasParent) parent = await openVerifiedParent(path, meta, openParent);
     const variant = meta.hasParent ? "differencing" : meta.leaveBlocksAllocated ? "fixed" : "dynamic";
-    const info: ImageInfo = {
-      format: "vhdx",
-      variant,
-      virtualSize: meta.virtualSize,
-      chain: [
-        { path, format: "vhdx", variant, virtualSize: meta.virtualSize, fileSize: file.allocatedBytes },
-        ...(parent?.info.chain ?? []),
-      ],
-    };
+    const info = layeredInfo(
+      { path, format: "vhdx", variant, virtualSize: meta.virtualSize, fileSize: file.allocatedBytes },
+      parent,
+    );
     return new BlockImageReader(info, file, layout, parent);
   } catch (err) {
     await parent?.close();
