@@ -16,6 +16,17 @@ export type ErrorCode =
   | "target"
   | "not-found"
   | "cancelled"
+  | "network"
+  | "tls-unknown-certificate"
+  | "tls-certificate-changed"
+  | "vsphere-login"
+  | "vsphere-permission"
+  | "vsphere-license"
+  | "vsphere-power-state"
+  | "vsphere-busy"
+  | "vsphere-timeout"
+  | "vsphere-fault"
+  | "vsphere-protocol"
   | "internal";
 
 export class SnapferryError extends Error {
