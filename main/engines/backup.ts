@@ -21,6 +21,7 @@ import type { Repository } from "../repository/repository.js";
 import {
   newRestorePointId,
   sourceKey,
+  type BackupType,
   type DiskRecord,
   type DiskStats,
   type RestorePoint,
@@ -42,6 +43,8 @@ export interface BackupOptions {
   source: BackupSource;
   /** The restore point this one is incremental to, if any. */
   parent: RestorePoint | null;
+  /** What to call the restore point: by default "incremental" with a parent, "full" without. */
+  type?: BackupType;
   /** Segments already done by an interrupted run of the same backup. */
   resumeFrom: Checkpoint | null;
   onProgress?: ProgressListener;
@@ -78,7 +81,7 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     source: source.info,
     restorePointId: newRestorePointId(),
     startedAt: new Date().toISOString(),
-    type: parent ? "incremental" : "full",
+    type: options.type ?? (parent ? "incremental" : "full"),
     parent: parent?.id ?? null,
     consistency: source.consistency,
     disks: source.disks.map((d, i) => ({ index: i, size: d.size, segments: [] })),
@@ -189,6 +192,7 @@ async function backupDisk(run: Run, diskIndex: number, disk: DiskSource): Promis
     chunkSize,
     segments: [...done.segments],
     stats,
+    ...(disk.origin ? { origin: disk.origin } : {}),
   };
 }
 

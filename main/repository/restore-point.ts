@@ -9,7 +9,8 @@
 import { randomBytes } from "node:crypto";
 import { CorruptDataError } from "../common/errors.js";
 
-export type BackupType = "full" | "incremental";
+/** A differential is incremental to the last full restore point rather than to the newest one. */
+export type BackupType = "full" | "incremental" | "differential";
 export type Consistency = "crash" | "application";
 
 export interface VmIdentity {
@@ -32,6 +33,16 @@ export interface DiskStats {
   bytesHoles: number;
 }
 
+/** Where a disk came from in its hypervisor, so that the next backup can ask what changed since. */
+export interface DiskOrigin {
+  /** vSphere's device key of the virtual disk. */
+  deviceKey?: number;
+  /** vSphere's changed-block-tracking id of the disk as it was backed up. */
+  changeId?: string;
+  /** The disk's file as the hypervisor names it ("[datastore] vm/disk.vmdk"). */
+  file?: string;
+}
+
 export interface DiskRecord {
   index: number;
   name: string;
@@ -40,6 +51,7 @@ export interface DiskRecord {
   /** Hex ids of the chunk-list blobs, in order. */
   segments: string[];
   stats: DiskStats;
+  origin?: DiskOrigin;
 }
 
 export interface RestorePoint {
@@ -82,7 +94,17 @@ function isDiskRecord(v: unknown): v is DiskRecord {
     v.chunkSize > 0 &&
     Array.isArray(v.segments) &&
     v.segments.every((s) => typeof s === "string" && /^[0-9a-f]{64}$/.test(s)) &&
-    isRecord(v.stats)
+    isRecord(v.stats) &&
+    (v.origin === undefined || isDiskOrigin(v.origin))
+  );
+}
+
+function isDiskOrigin(v: unknown): v is DiskOrigin {
+  return (
+    isRecord(v) &&
+    (v.deviceKey === undefined || typeof v.deviceKey === "number") &&
+    (v.changeId === undefined || typeof v.changeId === "string") &&
+    (v.file === undefined || typeof v.file === "string")
   );
 }
 
@@ -93,7 +115,7 @@ export function validateRestorePoint(value: unknown, what: string): RestorePoint
     value.version === 1 &&
     typeof value.id === "string" &&
     typeof value.time === "string" &&
-    (value.type === "full" || value.type === "incremental") &&
+    (value.type === "full" || value.type === "incremental" || value.type === "differential") &&
     (value.consistency === "crash" || value.consistency === "application") &&
     isRecord(value.source) &&
     typeof value.source.kind === "string" &&

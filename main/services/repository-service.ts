@@ -9,12 +9,12 @@ import { SnapferryError } from "../common/errors.js";
 import { runBackup } from "../engines/backup.js";
 import { readChangedRanges, type ByteRange } from "../engines/changed-ranges.js";
 import { formatBytes } from "../common/size.js";
-import type { BackupSource } from "../sources/disk-source.js";
 import type { ProgressListener } from "../engines/progress.js";
 import { restoreDisk } from "../engines/restore.js";
 import type { EncryptionMode } from "../repository/config.js";
 import { Repository, type PasswordProvider } from "../repository/repository.js";
 import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
+import type { BackupSource } from "../sources/disk-source.js";
 import { openBackupSource } from "../sources/open-source.js";
 import type { WriteFormat } from "../formats/disk-image.js";
 import { vmDiskPath, vmFolderFormat, writeRestoredVm } from "./vm-folder-restore.js";
@@ -76,15 +76,25 @@ export interface BackupRequest extends RepoRef {
   resume?: boolean;
   /** Read and store everything, without a parent restore point. */
   full?: boolean;
+  /**
+   * The kind of backup, for sources with changed-block tracking: "incremental" (the default) to
+   * the newest restore point, "differential" to the newest full one, "full" without a parent
+   * (only allocated areas read where the source knows them), "active-full" reading everything.
+   */
+  type?: BackupKind;
+  /** Opens SOURCE; connectors that need credentials (vSphere) come in through here. */
+  openSource?: (location: string) => Promise<BackupSource>;
   onProgress?: ProgressListener;
   onNote?: (note: string) => void;
   signal?: AbortSignal;
 }
 
+export type BackupKind = "incremental" | "differential" | "full" | "active-full";
+
 export async function backup(request: BackupRequest): Promise<RestorePoint> {
   const repo = await Repository.open(request.repo, request.password);
   const changed = request.changedRangesFile ? await readChangedRanges(request.changedRangesFile) : undefined;
-  const source = await openBackupSource(request.source);
+  const source = await (request.openSource ?? openBackupSource)(request.source);
   const note = request.onNote ?? (() => undefined);
   const lock = await repo.lock("shared", "backup");
   try {
@@ -111,7 +121,12 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
         `resuming: ${checkpoint.disks.reduce((n, d) => n + d.segments.length, 0)} segments already stored`,
       );
     }
-    const parent = request.full ? null : await findParent(repo, key, checkpoint?.parent ?? undefined);
+    const kind: BackupKind = request.full ? "full" : (request.type ?? "incremental");
+    const parent =
+      kind === "full" || kind === "active-full"
+        ? null
+        : await findParent(repo, key, checkpoint?.parent ?? undefined, kind === "differential");
+    if (source.useParent && kind !== "active-full") await source.useParent(parent, note);
     await checkFreeSpace(repo, source, parent && changed ? changed : undefined, note);
     if (changed && source.disks[0]) {
       if (parent) source.disks[0].changedRanges = changed;
@@ -125,6 +140,7 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
       index,
       source,
       parent,
+      type: parent ? (kind === "differential" ? "differential" : "incremental") : "full",
       resumeFrom: checkpoint ?? null,
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
@@ -167,15 +183,19 @@ async function checkFreeSpace(
   }
 }
 
-/** The newest restore point of the same source, or the one an interrupted run had chosen. */
+/**
+ * The newest restore point of the same source (the newest full one for a differential), or the
+ * one an interrupted run had chosen.
+ */
 async function findParent(
   repo: Repository,
   key: string,
   chosen: string | undefined,
+  fullOnly: boolean,
 ): Promise<RestorePoint | null> {
   if (chosen) return repo.readRestorePoint(chosen);
   const { points } = await repo.listRestorePoints();
-  return points.filter((p) => sourceKey(p.source) === key).at(-1) ?? null;
+  return points.filter((p) => sourceKey(p.source) === key && (!fullOnly || p.type === "full")).at(-1) ?? null;
 }
 
 export interface RestorePointListing {

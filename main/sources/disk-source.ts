@@ -4,7 +4,7 @@
  */
 import type { ByteRange } from "../engines/changed-ranges.js";
 import type { Extent } from "../formats/disk-image.js";
-import type { Consistency, SourceInfo } from "../repository/restore-point.js";
+import type { Consistency, DiskOrigin, RestorePoint, SourceInfo } from "../repository/restore-point.js";
 
 export interface DiskSource {
   name: string;
@@ -18,6 +18,8 @@ export interface DiskSource {
   allocation?: () => AsyncIterable<Extent>;
   /** Byte ranges changed since the parent restore point, when the source knows them (CBT). */
   changedRanges?: ByteRange[];
+  /** Recorded in the restore point (vSphere: device key and CBT change id). */
+  origin?: DiskOrigin;
 }
 
 export interface BackupSource {
@@ -28,5 +30,12 @@ export interface BackupSource {
   disks: DiskSource[];
   /** Configuration files to keep beside the disks (a .vmx, say). */
   configFiles: Record<string, Buffer>;
+  /**
+   * Called once the parent restore point is chosen (null for a full backup), before any disk is
+   * read: a source with changed-block tracking sets each disk's changedRanges (or, for a full
+   * backup, its allocation) here. Leaving changedRanges unset makes the backup read everything
+   * and store only the chunks the repository lacks.
+   */
+  useParent?(parent: RestorePoint | null, note: (text: string) => void): Promise<void>;
   close(): Promise<void>;
 }
