@@ -41,6 +41,8 @@ export interface RestoreDiskOptions {
   overwrite: boolean;
   /** Write a disk image of this format instead of a raw file (VMDK for VMware, qcow2 for KVM…). */
   format?: WriteFormat;
+  /** A target of the caller's own (an upload to a datastore, say); `target` then only names it. */
+  openTarget?: () => Promise<RestoreTarget>;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   workers?: number;
@@ -48,8 +50,9 @@ export interface RestoreDiskOptions {
 
 export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
   const { disk } = options;
-  const target =
-    options.format && options.format !== "raw"
+  const target = options.openTarget
+    ? await options.openTarget()
+    : options.format && options.format !== "raw"
       ? await openFormatTarget(options.target, disk.size, options.format, options.overwrite)
       : await openRawTarget(options.target, disk.size, options.overwrite);
   const workers = options.workers ?? defaultWorkerCount();
