@@ -35,16 +35,16 @@ async function obtain(passwordFile: string | undefined, confirm: boolean): Promi
       "Set SNAPFERRY_PASSWORD or pass --password-file FILE.",
     );
   }
-  const password = await prompt("Repository password: ");
+  const password = await promptHidden("Repository password: ");
   if (password === "") throw new SnapferryError("usage", "the password is empty");
-  if (confirm && (await prompt("Repeat the password: ")) !== password) {
+  if (confirm && (await promptHidden("Repeat the password: ")) !== password) {
     throw new SnapferryError("usage", "the two passwords differ");
   }
   return password;
 }
 
 /** Reads a line from the terminal without echoing it. */
-function prompt(question: string): Promise<string> {
+export function promptHidden(question: string): Promise<string> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
     process.stderr.write(question);

@@ -17,6 +17,8 @@ export type ErrorCode =
   | "not-found"
   | "cancelled"
   | "network"
+  | "keychain-unavailable"
+  | "config"
   | "tls-unknown-certificate"
   | "tls-certificate-changed"
   | "vsphere-login"
