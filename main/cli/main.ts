@@ -9,7 +9,7 @@ import { commands } from "./commands.js";
 import { createOutput } from "./output.js";
 
 function help(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
   return [
     `${TOOL_NAME}: back up and restore virtual machine disks`,
     "",
