@@ -1,3 +1,4 @@
+import { parseThumbprint } from "../../main/sources/vsphere/thumbprint.js";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -10,7 +11,6 @@ import {
   knownServersFile,
   knownThumbprint,
   listKnownServers,
-  normalizeThumbprint,
   rememberThumbprint,
   serverKey,
 } from "../../main/sources/vsphere/known-servers.js";
@@ -53,16 +53,16 @@ describe("configuration folder", () => {
 
 describe("thumbprints and server names", () => {
   it("normalises any case, with or without colons, to openssl's form", () => {
-    assert.equal(normalizeThumbprint(OPENSSL.toLowerCase()), OPENSSL);
-    assert.equal(normalizeThumbprint(OPENSSL.replace(/:/g, "")), OPENSSL);
-    assert.equal(normalizeThumbprint(` ${OPENSSL} `), OPENSSL);
+    assert.equal(parseThumbprint(OPENSSL.toLowerCase()), OPENSSL);
+    assert.equal(parseThumbprint(OPENSSL.replace(/:/g, "")), OPENSSL);
+    assert.equal(parseThumbprint(` ${OPENSSL} `), OPENSSL);
   });
 
   it("refuses what is not 32 bytes of hex, and names SHA-1", () => {
-    assert.throws(() => normalizeThumbprint(OPENSSL.slice(3)), /is not a SHA-256 thumbprint/);
-    assert.throws(() => normalizeThumbprint(OPENSSL.replace("3F", "3G")), /is not a SHA-256 thumbprint/);
-    assert.throws(() => normalizeThumbprint(""), /is not a SHA-256 thumbprint/);
-    assert.throws(() => normalizeThumbprint(OPENSSL.slice(0, 59)), /SHA-1 thumbprint.*SHA-256/);
+    assert.throws(() => parseThumbprint(OPENSSL.slice(3)), /is not a SHA-256 thumbprint/);
+    assert.throws(() => parseThumbprint(OPENSSL.replace("3F", "3G")), /is not a SHA-256 thumbprint/);
+    assert.throws(() => parseThumbprint(""), /is not a SHA-256 thumbprint/);
+    assert.throws(() => parseThumbprint(OPENSSL.slice(0, 59)), /SHA-1 thumbprint.*SHA-256/);
   });
 
   it("keys servers by lower-case host and port, 443 by default", () => {

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { parseThumbprint } from "./thumbprint.js";
 import { configDir } from "../../common/config-dir.js";
 import { SnapferryError, UsageError, errnoCode, explainIoError } from "../../common/errors.js";
 import { fsyncDirectory, temporaryName } from "../../repository/durable-fs.js";
@@ -12,7 +13,6 @@ import { fsyncDirectory, temporaryName } from "../../repository/durable-fs.js";
 export const KNOWN_SERVERS_FILE_NAME = "known-servers.json";
 export const DEFAULT_VSPHERE_PORT = 443;
 const FORMAT_VERSION = 1;
-const SHA256_BYTES = 32;
 
 export interface KnownServer {
   /** host:port, the host in lower case (IPv6 in brackets). */
@@ -24,27 +24,6 @@ export interface KnownServer {
 
 export function knownServersFile(dir: string = configDir()): string {
   return path.join(dir, KNOWN_SERVERS_FILE_NAME);
-}
-
-/**
- * Normalises a SHA-256 thumbprint to colon-separated upper-case hex. Accepts any case, with or
- * without colons, so users can paste what openssl, ESXi's console or a browser shows.
- */
-export function normalizeThumbprint(text: string): string {
-  const hex = text.trim().replace(/:/g, "");
-  if (/^[0-9a-f]+$/i.test(hex) && hex.length === 40) {
-    throw new UsageError(
-      `"${text}" is a SHA-1 thumbprint; Snapferry pins certificates by SHA-256`,
-      "Get the SHA-256 thumbprint: `openssl x509 -noout -fingerprint -sha256` on the certificate, or the message Snapferry printed when it refused the certificate.",
-    );
-  }
-  if (!/^[0-9a-f]+$/i.test(hex) || hex.length !== SHA256_BYTES * 2) {
-    throw new UsageError(
-      `"${text}" is not a SHA-256 thumbprint`,
-      "A SHA-256 thumbprint is 32 bytes of hex, usually written AB:CD:…:EF (64 hex digits).",
-    );
-  }
-  return (hex.toUpperCase().match(/../g) ?? []).join(":");
 }
 
 /**
@@ -99,7 +78,7 @@ export async function rememberThumbprint(
 ): Promise<string> {
   const entry = {
     server: serverKey(server),
-    thumbprint: normalizeThumbprint(thumbprint),
+    thumbprint: parseThumbprint(thumbprint),
     acceptedAt: new Date(),
   };
   await update(file, (servers) => {
@@ -195,7 +174,7 @@ function parseEntry(key: string, value: unknown, file: string): KnownServer {
   if (!isRecord(value)) throw invalid("is not an object");
   if (!isCanonical(key, serverKey)) throw invalid("is not a host:port in lower case");
   const { thumbprint, acceptedAt } = value;
-  if (typeof thumbprint !== "string" || !isCanonical(thumbprint, normalizeThumbprint)) {
+  if (typeof thumbprint !== "string" || !isCanonical(thumbprint, parseThumbprint)) {
     throw invalid("has no valid SHA-256 thumbprint");
   }
   const date = typeof acceptedAt === "string" ? new Date(acceptedAt) : new Date(NaN);
