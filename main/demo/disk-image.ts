@@ -1,6 +1,9 @@
 /**
- * Generates deterministic disk images with a real ext4 file system (mkfs.ext4 -d), for the demo,
- * the tests and the benchmark. The same seed gives the same bytes on every machine.
+ * Generates disk images with a real ext4 file system (mkfs.ext4 -d), for the demo and the tests.
+ * The same seed gives the same file contents, layout and file system ids on every machine; the
+ * images are not byte-identical from run to run, because mkfs copies each staged file's change
+ * time into its inode. Tests compare a restore with its own source, so that does not matter; the
+ * benchmark, which needs identical images, resets those times with debugfs (bench/image.ts).
  */
 import { execFileSync } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
