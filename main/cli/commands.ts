@@ -3,6 +3,7 @@ import { backupCommands } from "./backup-commands.js";
 import type { Command } from "./command.js";
 import { imageCommands } from "./image-commands.js";
 import { maintenanceCommands } from "./maintenance-commands.js";
+import { vsphereCommands } from "./vsphere-commands.js";
 
 export type { Command, CommandContext } from "./command.js";
 
@@ -10,4 +11,5 @@ export const commands: Record<string, Command> = {
   ...backupCommands,
   ...maintenanceCommands,
   ...imageCommands,
+  ...vsphereCommands,
 };

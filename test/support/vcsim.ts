@@ -26,7 +26,32 @@ export interface VcsimOptions {
   /** PEM files for the server's certificate; Go's built-in test certificate otherwise. */
   certFile?: string;
   keyFile?: string;
+  /** Model size (vCenter model unless noted), each passed only when set: a large site for scale tests. */
+  size?: VcsimSize;
 }
+
+export interface VcsimSize {
+  datacenters?: number;
+  clustersPerDatacenter?: number;
+  hostsPerCluster?: number;
+  standaloneHostsPerDatacenter?: number;
+  /** VMs per resource pool and per standalone host (both models). */
+  vmsPerHost?: number;
+  /** Child resource pools per cluster. */
+  poolsPerCluster?: number;
+  /** Datacenters placed inside a folder, with their own host/vm/datastore/network sub-folders. */
+  folders?: number;
+}
+
+const SIZE_FLAGS: Record<keyof VcsimSize, string> = {
+  datacenters: "-dc",
+  clustersPerDatacenter: "-cluster",
+  hostsPerCluster: "-cluster-host",
+  standaloneHostsPerDatacenter: "-host",
+  vmsPerHost: "-vm",
+  poolsPerCluster: "-pool",
+  folders: "-folder",
+};
 
 export interface Vcsim {
   /** https://127.0.0.1:PORT/sdk */
@@ -108,6 +133,10 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   if (options.password !== undefined) args.push("-password", options.password);
   if (options.certFile && options.keyFile)
     args.push("-tlscert", options.certFile, "-tlskey", options.keyFile);
+  for (const [key, flag] of Object.entries(SIZE_FLAGS)) {
+    const value = options.size?.[key as keyof VcsimSize];
+    if (value !== undefined) args.push(flag, String(value));
+  }
 
   const child = spawn(binary, args, {
     env: { ...process.env, TMPDIR: temp.dir },

@@ -24,12 +24,27 @@ func main() {
 	password := flag.String("password", "", "the only password accepted")
 	certFile := flag.String("tlscert", "", "PEM certificate (Go's test certificate when empty)")
 	keyFile := flag.String("tlskey", "", "PEM private key")
+	// Model size, to test large sites; -1 keeps the model's default.
+	datacenters := flag.Int("dc", -1, "datacenters (vCenter model only)")
+	clusters := flag.Int("cluster", -1, "clusters per datacenter (vCenter model only)")
+	clusterHosts := flag.Int("cluster-host", -1, "hosts per cluster (vCenter model only)")
+	hosts := flag.Int("host", -1, "standalone hosts per datacenter (vCenter model only)")
+	machines := flag.Int("vm", -1, "VMs per resource pool and per standalone host")
+	pools := flag.Int("pool", -1, "child resource pools per cluster (vCenter model only)")
+	folders := flag.Int("folder", -1, "datacenters placed in a folder, with their own sub-folders (vCenter model only)")
 	flag.Parse()
 
 	model := simulator.VPX()
 	if *esx {
 		model = simulator.ESX()
 	}
+	resize(&model.Datacenter, *datacenters)
+	resize(&model.Cluster, *clusters)
+	resize(&model.ClusterHost, *clusterHosts)
+	resize(&model.Host, *hosts)
+	resize(&model.Machine, *machines)
+	resize(&model.Pool, *pools)
+	resize(&model.Folder, *folders)
 	if err := model.Create(); err != nil {
 		fail(err)
 	}
@@ -59,6 +74,12 @@ func main() {
 	<-signals
 	server.Close()
 	model.Remove()
+}
+
+func resize(field *int, value int) {
+	if value >= 0 {
+		*field = value
+	}
 }
 
 func fail(err error) {
