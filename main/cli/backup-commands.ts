@@ -6,6 +6,13 @@ import * as service from "../services/repository-service.js";
 import * as images from "../services/image-service.js";
 import { common, count, positional, repoOf, str, type Command } from "./command.js";
 import { passwordProvider } from "./password.js";
+import {
+  backupKindOf,
+  backupVsphereIfNamed,
+  consistencyLine,
+  vsphereBackupOptions,
+} from "./backup-vsphere.js";
+import { restoreToVsphereIfAsked, vsphereRestoreOptions, VSPHERE_RESTORE_USAGE } from "./restore-vsphere.js";
 
 export const backupCommands: Record<string, Command> = {
   init: {
@@ -42,28 +49,37 @@ export const backupCommands: Record<string, Command> = {
   },
 
   backup: {
-    summary: "back up a disk image or block device",
-    usage: "backup --repo DIR SOURCE [--changed-ranges FILE] [--resume] [--full] [--json]",
+    summary: "back up a disk image, a block device, a local VM or a vSphere VM",
+    usage:
+      "backup --repo DIR SOURCE [--changed-ranges FILE] [--resume] [--full] [--type incremental|differential|full|active-full] [--json]\n" +
+      "       snapferry backup --repo DIR vsphere://HOST[:PORT]/VM --user USER [--accept-thumbprint SHA256] [--type ...] [--enable-cbt] [--allow-crash-consistent] [--json]",
     options: {
       ...common,
       "changed-ranges": { type: "string" },
       resume: { type: "boolean" },
       full: { type: "boolean" },
+      ...vsphereBackupOptions,
     },
     async run(ctx) {
       const ref = repoOf(ctx);
       const source = positional(ctx, 0, "SOURCE (the disk image to back up)");
       const changed = str(ctx, "changed-ranges");
-      const rp = await service.backup({
-        ...ref,
-        source,
-        ...(changed ? { changedRangesFile: changed } : {}),
-        resume: ctx.values.resume === true,
-        full: ctx.values.full === true,
-        onProgress: (e) => ctx.out.progress(e),
-        onNote: (note) => (ctx.out.json ? ctx.out.object({ note }) : process.stderr.write(`note: ${note}\n`)),
-        signal: ctx.signal,
-      });
+      const onNote = (note: string): unknown =>
+        ctx.out.json ? ctx.out.object({ note }) : process.stderr.write(`note: ${note}\n`);
+      const type = backupKindOf(ctx);
+      const rp =
+        (await backupVsphereIfNamed(ctx, ref, source, onNote)) ??
+        (await service.backup({
+          ...ref,
+          source,
+          ...(changed ? { changedRangesFile: changed } : {}),
+          ...(type ? { type } : {}),
+          resume: ctx.values.resume === true,
+          full: ctx.values.full === true,
+          onProgress: (e) => ctx.out.progress(e),
+          onNote,
+          signal: ctx.signal,
+        }));
       ctx.out.endProgress();
       const stats = rp.disks.reduce(
         (s, d) => ({
@@ -78,6 +94,7 @@ export const backupCommands: Record<string, Command> = {
           restorePoint: rp.id,
           type: rp.type,
           parent: rp.parent,
+          consistency: rp.consistency,
           durationMs: rp.durationMs,
           ...stats,
         });
@@ -86,6 +103,8 @@ export const backupCommands: Record<string, Command> = {
       ctx.out.line(
         `${rp.type} backup of ${rp.source.location}: read ${formatBytes(stats.read)}, new ${formatBytes(stats.fresh)}, stored ${formatBytes(stats.stored)} in ${(rp.durationMs / 1000).toFixed(1)} s`,
       );
+      const consistency = consistencyLine(rp);
+      if (consistency) ctx.out.line(consistency);
       ctx.out.line(rp.id);
     },
   },
@@ -119,11 +138,13 @@ export const backupCommands: Record<string, Command> = {
   },
 
   restore: {
-    summary: "restore a disk of a restore point to a file or block device",
+    summary: "restore a restore point to a file, a block device, or a new vSphere VM",
     usage:
-      "restore --repo DIR RESTORE_POINT --target PATH [--disk N] [--format raw|vmdk|vmdk-stream|vmdk-flat|qcow2|vhdx] [--vm-folder] [--overwrite] [--json]",
+      "restore --repo DIR RESTORE_POINT --target PATH [--disk N] [--format raw|vmdk|vmdk-stream|vmdk-flat|qcow2|vhdx] [--vm-folder] [--overwrite] [--json]\n       " +
+      VSPHERE_RESTORE_USAGE,
     options: {
       ...common,
+      ...vsphereRestoreOptions,
       target: { type: "string" },
       disk: { type: "string" },
       overwrite: { type: "boolean" },
@@ -133,6 +154,7 @@ export const backupCommands: Record<string, Command> = {
     async run(ctx) {
       const ref = repoOf(ctx);
       const restorePoint = positional(ctx, 0, "RESTORE_POINT (an id from `snapferry snapshots`, or latest)");
+      if (await restoreToVsphereIfAsked(ctx, ref, restorePoint)) return;
       const target = str(ctx, "target");
       if (!target)
         throw new UsageError("--target is required", "Give the file or device to write the disk to.");

@@ -96,7 +96,11 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
   const changed = request.changedRangesFile ? await readChangedRanges(request.changedRangesFile) : undefined;
   const source = await (request.openSource ?? openBackupSource)(request.source);
   const note = request.onNote ?? (() => undefined);
-  const lock = await repo.lock("shared", "backup");
+  // A source may hold something on the hypervisor (a vSphere snapshot): close it on every path.
+  const lock = await repo.lock("shared", "backup").catch(async (err: unknown) => {
+    await source.close();
+    throw err;
+  });
   try {
     await repo.cleanTemporaryFiles(false);
     const key = sourceKey(source.info);
