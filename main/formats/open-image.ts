@@ -1,14 +1,11 @@
 /**
  * Opens a disk image of any known format: the format is recognised from the file's first and last
- * bytes, never from its name (a .img may be qcow2, a .vhd may be a VHDX).
+ * bytes, never from its name (a .img may be qcow2, a .vhd may be a VHDX). Only the reader of the
+ * format found is loaded (see detect.ts).
  */
 import { promises as fs } from "node:fs";
+import { looksLikeQcow2, looksLikeVhd, looksLikeVhdx, looksLikeVmdk } from "./detect.js";
 import type { DiskImageReader } from "./disk-image.js";
-import { looksLikeQcow2, openQcow2 } from "./qcow2/index.js";
-import { openRaw } from "./raw.js";
-import { looksLikeVhd, openVhd } from "./vhd/index.js";
-import { looksLikeVhdx, openVhdx } from "./vhdx/index.js";
-import { looksLikeVmdk, openVmdk } from "./vmdk/index.js";
 
 export type ReadFormat = "raw" | "vmdk" | "qcow2" | "vhdx" | "vhd";
 
@@ -41,16 +38,26 @@ export async function detectFormat(file: string): Promise<ReadFormat> {
 
 export async function openDiskImage(file: string, format?: ReadFormat): Promise<DiskImageReader> {
   switch (format ?? (await detectFormat(file))) {
-    case "qcow2":
+    case "qcow2": {
+      const { openQcow2 } = await import("./qcow2/index.js");
       return openQcow2(file, (backing, backingFormat) => openDiskImage(backing, asReadFormat(backingFormat)));
-    case "vhdx":
+    }
+    case "vhdx": {
+      const { openVhdx } = await import("./vhdx/index.js");
       return openVhdx(file, (parent) => openDiskImage(parent));
-    case "vmdk":
+    }
+    case "vmdk": {
+      const { openVmdk } = await import("./vmdk/index.js");
       return openVmdk(file);
-    case "vhd":
+    }
+    case "vhd": {
+      const { openVhd } = await import("./vhd/index.js");
       return openVhd(file, (parent) => openDiskImage(parent));
-    case "raw":
+    }
+    case "raw": {
+      const { openRaw } = await import("./raw.js");
       return openRaw(file);
+    }
   }
 }
 

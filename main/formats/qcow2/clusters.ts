@@ -14,8 +14,8 @@ export type ClusterPart =
   | { kind: "backing"; start: number; length: number }
   | { kind: "compressed"; start: number; length: number; host: number; size: number };
 
-const COMPRESSED_BIT = 0x40000000;
-const ZERO_BIT = 1;
+export const COMPRESSED_BIT = 0x40000000;
+export const ZERO_BIT = 1;
 const SUBCLUSTERS = 32;
 
 export interface ClusterContext {

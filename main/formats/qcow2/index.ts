@@ -7,16 +7,12 @@ import type { DiskImageReader, ImageInfo } from "../disk-image.js";
 import { ImageFormatError } from "../image-error.js";
 import { openForReading } from "../shared/image-file.js";
 import { enterChain, openBackingFile, type BackingOpener } from "./backing.js";
-import { QCOW2_MAGIC, readQcow2Header, type Qcow2Header } from "./header.js";
+import { readQcow2Header, type Qcow2Header } from "./header.js";
 import { Qcow2Reader } from "./reader.js";
 import { Qcow2Tables } from "./tables.js";
 
 export type { BackingOpener } from "./backing.js";
-
-/** True when the file's first bytes are the qcow magic (the version is checked on open). */
-export function looksLikeQcow2(head: Buffer): boolean {
-  return head.length >= 4 && head.readUInt32BE(0) === QCOW2_MAGIC;
-}
+export { looksLikeQcow2 } from "../detect.js";
 
 /**
  * Opens a qcow2 image and its backing chain. Raw and qcow2 backing files are opened here;

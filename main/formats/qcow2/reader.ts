@@ -10,14 +10,38 @@ import { clusterParts, type ClusterContext } from "./clusters.js";
 import { CompressedClusters } from "./compressed.js";
 import type { Qcow2Header } from "./header.js";
 import { readAt } from "./io.js";
+import { l2Run } from "./l2-runs.js";
 import { Qcow2Tables } from "./tables.js";
 
-/** A pending read of `length` bytes into the target at `into`, from `from` in the file or backing. */
+/** A read of `length` bytes into the target at `into`, from `from` in the file or the backing disk. */
 interface PendingRead {
   source: "data" | "backing";
   into: number;
   from: number;
   length: number;
+}
+
+/** Holds back each read until the next one shows it cannot be extended, so neighbours become one. */
+class ReadJoiner {
+  private pending: PendingRead | undefined;
+
+  constructor(private readonly send: (read: PendingRead) => Promise<void>) {}
+
+  async add(source: PendingRead["source"], into: number, from: number, length: number): Promise<void> {
+    const p = this.pending;
+    if (p && p.source === source && p.into + p.length === into && p.from + p.length === from) {
+      p.length += length;
+      return;
+    }
+    this.pending = { source, into, from, length };
+    if (p) await this.send(p);
+  }
+
+  async flush(): Promise<void> {
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) await this.send(p);
+  }
 }
 
 export class Qcow2Reader implements DiskImageReader {
@@ -47,22 +71,8 @@ export class Qcow2Reader implements DiskImageReader {
       );
     }
     const { clusterSize, l2Entries } = this.header;
-    let pending: PendingRead | undefined;
-    // Only a read that cannot join the pending one sends the pending one to the file.
-    const queue = (next: PendingRead): PendingRead | undefined => {
-      if (
-        pending &&
-        pending.source === next.source &&
-        pending.into + pending.length === next.into &&
-        pending.from + pending.length === next.from
-      ) {
-        pending.length += next.length;
-        return undefined;
-      }
-      const ready = pending;
-      pending = next;
-      return ready;
-    };
+    const reads = new ReadJoiner((read) => this.fill(target, read));
+    const lastCluster = Math.ceil(end / clusterSize);
     let tableIndex = -1;
     let table: Buffer | undefined;
     let at = offset;
@@ -73,32 +83,43 @@ export class Qcow2Reader implements DiskImageReader {
         tableIndex = Math.floor(cluster / l2Entries);
         table = await this.tables.l2Table(tableIndex);
       }
-      for (const part of clusterParts(this.ctx, table, cluster % l2Entries, clusterStart)) {
-        const from = Math.max(at, clusterStart + part.start);
-        const to = Math.min(end, clusterStart + part.start + part.length);
-        if (from >= to) continue;
-        const into = from - offset;
-        let ready: PendingRead | undefined;
-        if (part.kind === "data") {
-          ready = queue({
-            source: "data",
-            into,
-            from: part.host + (from - clusterStart - part.start),
-            length: to - from,
-          });
-        } else if (part.kind === "backing") {
-          ready = queue({ source: "backing", into, from, length: to - from });
-        } else if (part.kind === "zero") {
-          target.fill(0, into, into + to - from);
-        } else {
-          const data = await this.compressed.cluster(part.host, part.size, clusterStart);
-          data.copy(target, into, from - clusterStart, to - clusterStart);
-        }
-        if (ready) await this.fill(target, ready);
-      }
-      at = Math.min(end, clusterStart + clusterSize);
+      const first = cluster - tableIndex * l2Entries;
+      const limit = Math.min(l2Entries, lastCluster - tableIndex * l2Entries);
+      const run = l2Run(this.ctx, table, first, limit, true);
+      const to = Math.min(end, clusterStart + run.count * clusterSize);
+      if (run.kind === "data") await reads.add("data", at - offset, run.host + (at - clusterStart), to - at);
+      else if (run.kind === "backing") await reads.add("backing", at - offset, at, to - at);
+      else if (run.kind === "zero") target.fill(0, at - offset, to - offset);
+      else await this.readParts(table, first, clusterStart, { offset, target, at, to }, reads);
+      at = to;
     }
-    if (pending) await this.fill(target, pending);
+    await reads.flush();
+  }
+
+  /** Bytes [at, to) of one cluster that the fast path left alone (compressed, subclusters). */
+  private async readParts(
+    table: Buffer | undefined,
+    index: number,
+    clusterStart: number,
+    r: { offset: number; target: Buffer; at: number; to: number },
+    reads: ReadJoiner,
+  ): Promise<void> {
+    for (const part of clusterParts(this.ctx, table, index, clusterStart)) {
+      const from = Math.max(r.at, clusterStart + part.start);
+      const to = Math.min(r.to, clusterStart + part.start + part.length);
+      if (from >= to) continue;
+      const into = from - r.offset;
+      if (part.kind === "data") {
+        await reads.add("data", into, part.host + (from - clusterStart - part.start), to - from);
+      } else if (part.kind === "backing") {
+        await reads.add("backing", into, from, to - from);
+      } else if (part.kind === "zero") {
+        r.target.fill(0, into, into + to - from);
+      } else {
+        const data = await this.compressed.cluster(part.host, part.size, clusterStart);
+        data.copy(r.target, into, from - clusterStart, to - clusterStart);
+      }
+    }
   }
 
   private async fill(target: Buffer, read: PendingRead): Promise<void> {
@@ -134,13 +155,16 @@ export class Qcow2Reader implements DiskImageReader {
       const base = index * span;
       const limit = Math.min(this.virtualSize, base + span);
       const table = await this.tables.l2Table(index);
-      if (!table) {
-        const done = add(base, limit - base, "backing");
-        if (done) yield done;
-        continue;
-      }
-      for (let i = 0; i < l2Entries && base + i * clusterSize < limit; i++) {
+      const entries = Math.min(l2Entries, Math.ceil((limit - base) / clusterSize));
+      for (let i = 0; i < entries;) {
         const clusterStart = base + i * clusterSize;
+        const run = l2Run(this.ctx, table, i, entries, false);
+        if (run.kind !== "other") {
+          const done = add(clusterStart, Math.min(run.count * clusterSize, limit - clusterStart), run.kind);
+          if (done) yield done;
+          i += run.count;
+          continue;
+        }
         for (const part of clusterParts(this.ctx, table, i, clusterStart)) {
           const from = clusterStart + part.start;
           const length = Math.min(part.length, limit - from);
@@ -148,6 +172,7 @@ export class Qcow2Reader implements DiskImageReader {
           const done = add(from, length, part.kind === "compressed" ? "data" : part.kind);
           if (done) yield done;
         }
+        i++;
       }
     }
     if (pending) yield pending;

@@ -3,6 +3,10 @@
  * back to itself or to one of its descendants) and against absurdly deep chains. The files being
  * opened are tracked in the async context, so the guard also holds when the parent is opened
  * through a caller's own opener (which may come back into any format's open function).
+ *
+ * The context is entered only around opening a parent: the first AsyncLocalStorage.run turns on
+ * promise hooks for the rest of the process (Node 20, and 22 without AsyncContextFrame), which
+ * slows every later await of a backup, and a disk without a parent has no need for it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { promises as fs } from "node:fs";
@@ -30,8 +34,14 @@ async function identity(file: string): Promise<string> {
   }
 }
 
-/** Runs `open` for `file`, refusing it if `file` is already being opened further up the chain. */
-export async function openInChain<T>(file: string, open: () => Promise<T>): Promise<T> {
+/** Opens a layer's parent (through `openParent`) with the layer counted as part of the chain. */
+export type ParentScope = <P>(openParent: () => Promise<P>) => Promise<P>;
+
+/**
+ * Runs `open` for `file`, refusing it if `file` is already being opened further up the chain;
+ * `open` must open the file's parent, if it has one, through the scope it is given.
+ */
+export async function openInChain<T>(file: string, open: (inChain: ParentScope) => Promise<T>): Promise<T> {
   const id = await identity(file);
   const chain = opening.getStore() ?? [];
   if (chain.some((entry) => entry.id === id)) {
@@ -44,5 +54,6 @@ export async function openInChain<T>(file: string, open: () => Promise<T>): Prom
   if (chain.length >= MAX_CHAIN_DEPTH) {
     throw new ImageFormatError(file, `the chain of parent disks is deeper than ${MAX_CHAIN_DEPTH} layers`);
   }
-  return opening.run([...chain, { id, path: file }], open);
+  const withFile = [...chain, { id, path: file }];
+  return open((openParent) => opening.run(withFile, openParent));
 }

@@ -6,25 +6,16 @@ import { BlockImageReader, layeredInfo, type BlockLayout } from "../shared/block
 import { ImageFile } from "../shared/image-file.js";
 import { openInChain } from "../shared/parent-chain.js";
 import { readDynamicHeader } from "./dynamic-header.js";
-import { COOKIE, FOOTER_SIZE, readFooter } from "./footer.js";
+import { readFooter } from "./footer.js";
 import { DynamicLayout, FixedLayout } from "./layout.js";
 import { locateParent } from "./parent.js";
 
 export type OpenParent = (path: string) => Promise<DiskImageReader>;
-
-/**
- * A VHD starts with the footer copy ("conectix") when dynamic or differencing, and always ends
- * with the footer: `tail` is the file's last bytes (at least 512).
- */
-export function looksLikeVhd(head: Buffer, tail: Buffer): boolean {
-  const cookieAt = (b: Buffer, at: number) =>
-    at >= 0 && b.length >= at + 8 && b.toString("latin1", at, at + 8) === COOKIE;
-  return cookieAt(head, 0) || cookieAt(tail, tail.length - FOOTER_SIZE);
-}
+export { looksLikeVhd } from "../detect.js";
 
 /** Opens a VHD image; `openParent` opens a differencing disk's parent (by default as a VHD). */
 export function openVhd(path: string, openParent: OpenParent = (p) => openVhd(p)): Promise<DiskImageReader> {
-  return openInChain(path, () => openLayer(path, openParent));
+  return openInChain(path, (inChain) => openLayer(path, (p) => inChain(() => openParent(p))));
 }
 
 async function openLayer(path: string, openParent: OpenParent): Promise<DiskImageReader> {

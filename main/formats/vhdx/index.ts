@@ -10,17 +10,14 @@ import { ImageFile } from "../shared/image-file.js";
 import { openInChain } from "../shared/parent-chain.js";
 import { findParent } from "../shared/parent-path.js";
 import { VhdxLayout } from "./bat.js";
-import { FILE_SIGNATURE, readCurrentHeader } from "./headers.js";
+import { readCurrentHeader } from "./headers.js";
 import { refusePendingLog } from "./log.js";
 import { readMetadata, type VhdxMetadata } from "./metadata.js";
 import { parseParentLocator } from "./parent-locator.js";
 import { readRegions } from "./region-table.js";
 
 export type OpenParent = (path: string) => Promise<DiskImageReader>;
-
-export function looksLikeVhdx(head: Buffer): boolean {
-  return head.length >= 8 && head.toString("latin1", 0, 8) === FILE_SIGNATURE;
-}
+export { looksLikeVhdx } from "../detect.js";
 
 /**
  * Opens a VHDX image. `openParent` opens a differencing disk's parent (by default as a VHDX, the
@@ -30,7 +27,7 @@ export function openVhdx(
   path: string,
   openParent: OpenParent = (p) => openVhdx(p),
 ): Promise<DiskImageReader> {
-  return openInChain(path, () => openLayer(path, openParent));
+  return openInChain(path, (inChain) => openLayer(path, (p) => inChain(() => openParent(p))));
 }
 
 async function openLayer(path: string, openParent: OpenParent): Promise<DiskImageReader> {

@@ -6,8 +6,6 @@
 import path from "node:path";
 import { ImageFormatError } from "../image-error.js";
 import { openChain } from "./chain.js";
-import { looksLikeDescriptor } from "./descriptor.js";
-import { isSeSparseHeader } from "./disk-types.js";
 import { FilePool } from "./file-pool.js";
 import type { LayerContext } from "./layer.js";
 import { LruCache } from "../shared/lru-cache.js";
@@ -15,6 +13,7 @@ import { VmdkReader } from "./reader.js";
 
 export { VmdkReader } from "./reader.js";
 export type { VmdkDescriptor } from "./descriptor.js";
+export { looksLikeVmdk } from "../detect.js";
 
 const MiB = 1024 * 1024;
 /** Grain tables of every extent in the chain share this budget (2 KiB per 32 MiB of disk). */
@@ -48,10 +47,4 @@ export async function openVmdk(file: string): Promise<VmdkReader> {
     await ctx.pool.closeAll();
     throw err;
   }
-}
-
-/** For format detection from the first bytes of a file (4 KiB is plenty; 512 is enough). */
-export function looksLikeVmdk(head: Buffer): boolean {
-  const magic = head.toString("latin1", 0, 4);
-  return magic === "KDMV" || magic === "COWD" || isSeSparseHeader(head) || looksLikeDescriptor(head);
 }

@@ -99,8 +99,9 @@ export class StreamGrains implements CompressedGrains {
     }
     const data = buf.subarray(GRAIN_HEADER_BYTES, GRAIN_HEADER_BYTES + size);
     try {
-      // One output chunk per grain: the default 16 KiB chunks cost a round trip to the thread pool each.
-      const options = { maxOutputLength: this.grainBytes, chunkSize: Math.max(this.grainBytes, 1024) };
+      // One output chunk per grain: the default 16 KiB chunks cost a round trip to the thread pool
+      // each, and so does a chunk the grain fills exactly (zlib needs room to see the stream end).
+      const options = { maxOutputLength: this.grainBytes, chunkSize: Math.max(this.grainBytes + 64, 1024) };
       return await (isZlibStream(data) ? inflateAsync(data, options) : inflateRawAsync(data, options));
     } catch (err) {
       throw new ImageFormatError(
