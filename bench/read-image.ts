@@ -6,6 +6,7 @@
  * and the time spent after opening the image, so that the caller can check nothing was skipped.
  */
 import { openDiskImage } from "../main/formats/open-image.js";
+import { pageAlignedBuffer } from "../main/workers/aligned-buffer.js";
 
 const PIECE = 1024 * 1024;
 /** As many reads as the backup engine keeps in flight on 2 cores (3 × workers + 2). */
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   }
   const started = process.hrtime.bigint();
   const image = await openDiskImage(file);
-  const free = Array.from({ length: IN_FLIGHT }, () => Buffer.alloc(PIECE));
+  const free = Array.from({ length: IN_FLIGHT }, () => pageAlignedBuffer(PIECE));
   const running = new Set<Promise<void>>();
   let dataBytes = 0;
   let zeroBytes = 0;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
       for (let done = 0; done < extent.length; done += PIECE) {
         const length = Math.min(PIECE, extent.length - done);
         while (running.size >= IN_FLIGHT) await Promise.race(running);
-        const buffer = free.pop() ?? Buffer.alloc(PIECE);
+        const buffer = free.pop() ?? pageAlignedBuffer(PIECE);
         const target = length === PIECE ? buffer : buffer.subarray(0, length);
         const offset = extent.offset + done;
         const read: Promise<void> = image.read(offset, target).then(() => {

@@ -3,6 +3,8 @@
  * (transferred, not copied) and is then reused for another read, so a backup allocates a fixed
  * set of chunk buffers instead of one per chunk.
  */
+import { pageAlignedArrayBuffer } from "./aligned-buffer.js";
+
 export class ChunkBufferPool {
   private readonly free: ArrayBuffer[] = [];
 
@@ -10,7 +12,7 @@ export class ChunkBufferPool {
 
   /** A buffer of `length` bytes (at most the chunk size) that owns its whole ArrayBuffer's start. */
   take(length: number): Buffer {
-    const ab = this.free.pop() ?? new ArrayBuffer(this.chunkSize);
+    const ab = this.free.pop() ?? pageAlignedArrayBuffer(this.chunkSize);
     return Buffer.from(ab, 0, length);
   }
 
