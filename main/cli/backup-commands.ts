@@ -13,6 +13,11 @@ import {
   vsphereBackupOptions,
 } from "./backup-vsphere.js";
 import { restoreToVsphereIfAsked, vsphereRestoreOptions, VSPHERE_RESTORE_USAGE } from "./restore-vsphere.js";
+import {
+  ORIGINAL_RESTORE_USAGE,
+  originalRestoreOptions,
+  restoreToOriginalIfAsked,
+} from "./restore-original.js";
 
 export const backupCommands: Record<string, Command> = {
   init: {
@@ -138,13 +143,16 @@ export const backupCommands: Record<string, Command> = {
   },
 
   restore: {
-    summary: "restore a restore point to a file, a block device, or a new vSphere VM",
+    summary: "restore a restore point to a file, a block device, a new vSphere VM or the original VM",
     usage:
       "restore --repo DIR RESTORE_POINT --target PATH [--disk N] [--format raw|vmdk|vmdk-stream|vmdk-flat|qcow2|vhdx] [--vm-folder] [--overwrite] [--json]\n       " +
-      VSPHERE_RESTORE_USAGE,
+      VSPHERE_RESTORE_USAGE +
+      "\n       " +
+      ORIGINAL_RESTORE_USAGE,
     options: {
       ...common,
       ...vsphereRestoreOptions,
+      ...originalRestoreOptions,
       target: { type: "string" },
       disk: { type: "string" },
       overwrite: { type: "boolean" },
@@ -154,6 +162,7 @@ export const backupCommands: Record<string, Command> = {
     async run(ctx) {
       const ref = repoOf(ctx);
       const restorePoint = positional(ctx, 0, "RESTORE_POINT (an id from `snapferry snapshots`, or latest)");
+      if (await restoreToOriginalIfAsked(ctx, ref, restorePoint)) return;
       if (await restoreToVsphereIfAsked(ctx, ref, restorePoint)) return;
       const target = str(ctx, "target");
       if (!target)

@@ -23,7 +23,7 @@ import {
 import { SERVICE_INSTANCE } from "../sources/vsphere/service-content.js";
 import type { VimClient } from "../sources/vsphere/vim-client.js";
 import type { PlannedDisk } from "../sources/vsphere/vm-create.js";
-import type { VmDisk } from "../sources/vsphere/vm-hardware.js";
+import type { VmDisk } from "../sources/vsphere/vm-disks.js";
 
 export interface RestoredDisk {
   index: number;
@@ -107,7 +107,11 @@ async function flatFileOf(
   }
 }
 
-async function uploadDisk(
+/**
+ * Streams one restore-point disk into a datastore file of `size` bytes, then checks the size the
+ * datastore reports: the one way every vSphere restore fills a disk.
+ */
+export async function uploadDisk(
   ctx: DiskFillContext,
   file: DatastoreFile,
   size: number,

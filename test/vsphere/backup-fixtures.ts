@@ -14,7 +14,8 @@ import { retrieveProperties } from "../../main/sources/vsphere/property-collecto
 import { requireReturnval, VimClient } from "../../main/sources/vsphere/vim-client.js";
 import { parseMoRef } from "../../main/sources/vsphere/moref.js";
 import { waitForTask } from "../../main/sources/vsphere/tasks.js";
-import { allSnapshots, readVmState } from "../../main/sources/vsphere/vm-state.js";
+import { allSnapshots } from "../../main/sources/vsphere/snapshot-tree.js";
+import { readVmState } from "../../main/sources/vsphere/vm-state.js";
 import { children, text, type XmlNode } from "../../main/sources/vsphere/soap-xml.js";
 import { cliOk, requireTool } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";

@@ -19,7 +19,7 @@ import { cleanupAllOrphanSnapshots } from "../../main/sources/vsphere/snapshot-c
 import { judgeOwner } from "../../main/sources/vsphere/snapshot-owner.js";
 import { requireReturnval } from "../../main/sources/vsphere/vim-client.js";
 import { parseVmConfigRecord, serializeVmConfigRecord } from "../../main/sources/vsphere/vm-config-record.js";
-import { parseDisks } from "../../main/sources/vsphere/vm-hardware.js";
+import { deviceList, readDisks } from "../../main/sources/vsphere/vm-disks.js";
 import { findVm } from "../../main/sources/vsphere/vm-lookup.js";
 import { waitForTask } from "../../main/sources/vsphere/tasks.js";
 import { isVimFault } from "../../main/sources/vsphere/vsphere-errors.js";
@@ -68,9 +68,11 @@ describe("vSphere backup pieces against vcsim and the CBT harness", () => {
     assert.ok(node, "the VM has a current snapshot");
     const ref = parseMoRef(node, site.client.server);
     const devices = await retrieveProperties(site.client, ref, ["config.hardware.device"]);
-    const [disk] = parseDisks(devices.props.get("config.hardware.device"), VM);
+    const [disk] = readDisks(deviceList(devices.props.get("config.hardware.device")), {
+      server: site.client.server,
+    });
     assert.ok(disk?.changeId, "the snapshot's disk has a change id");
-    return { ref, deviceKey: disk.deviceKey, changeId: disk.changeId };
+    return { ref, deviceKey: disk.key, changeId: disk.changeId };
   };
 
   before(async () => {

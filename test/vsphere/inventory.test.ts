@@ -8,13 +8,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { vsphereInventory } from "../../main/services/vsphere-service.js";
 import {
-  findInventoryVm,
   type HostNode,
   type Inventory,
   type InventoryNode,
   type VmDetails,
 } from "../../main/sources/vsphere/inventory.js";
 import { VimClient } from "../../main/sources/vsphere/vim-client.js";
+import { findInventoryVm } from "../../main/sources/vsphere/vm-lookup.js";
 import { startPagingProxy, type PagingProxy } from "../support/paging-proxy.js";
 import { startVcsim, type Vcsim } from "../support/vcsim.js";
 import { startCbtProxy, type CbtProxy } from "./harness/cbt-proxy.js";
@@ -204,7 +204,7 @@ describe("vSphere inventory: the default vCenter model", () => {
     assert.equal(findInventoryVm(inventory, "/DC0/vm/DC0_H0_VM1").name, "DC0_H0_VM1");
     assert.equal(findInventoryVm(inventory, "DC0/vm/DC0_H0_VM1").name, "DC0_H0_VM1");
     assert.equal(findInventoryVm(inventory, "DC0_C0_RP0_VM0").path, "/DC0/vm/DC0_C0_RP0_VM0");
-    assert.throws(() => findInventoryVm(inventory, "nope"), /no VM named "nope"/);
+    assert.throws(() => findInventoryVm(inventory, "nope"), /no VM "nope" on /);
   });
 
   it("shows a 3-deep snapshot chain with its warning, and old snapshots as too old", async () => {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { children } from "../../main/sources/vsphere/soap-xml.js";
-import { parseDisks } from "../../main/sources/vsphere/vm-hardware.js";
+import { deviceList, readDisks } from "../../main/sources/vsphere/vm-disks.js";
 import { cliOk, lastLine } from "../support/cli.js";
 import { startVcsim } from "../support/vcsim.js";
 import {
@@ -75,8 +75,10 @@ describe("a vSphere backup restored as a new VM from its recorded configuration"
     for (const property of ["config.guestId", "config.hardware.numCPU", "config.hardware.memoryMB"]) {
       assert.equal(textProp(vm, property), textProp(source, property), property);
     }
-    const [sourceDisk] = parseDisks(source.props.get("config.hardware.device"), VM);
-    const disks = parseDisks(vm.props.get("config.hardware.device"), "vm0-again");
+    const [sourceDisk] = readDisks(deviceList(source.props.get("config.hardware.device")), {
+      server: "vcsim",
+    });
+    const disks = readDisks(deviceList(vm.props.get("config.hardware.device")), { server: "vcsim" });
     assert.equal(disks.length, 1);
     assert.equal(disks[0]?.capacityBytes, SIZE);
     assert.equal(disks[0]?.controllerType, sourceDisk?.controllerType);

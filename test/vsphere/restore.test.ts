@@ -7,7 +7,7 @@ import { parseMoRef, sameMoRef } from "../../main/sources/vsphere/moref.js";
 import { retrieveFromContainer } from "../../main/sources/vsphere/property-collector.js";
 import { waitForTask } from "../../main/sources/vsphere/tasks.js";
 import { requireReturnval, type VimClient } from "../../main/sources/vsphere/vim-client.js";
-import { parseDisks } from "../../main/sources/vsphere/vm-hardware.js";
+import { deviceList, readDisks } from "../../main/sources/vsphere/vm-disks.js";
 import { cliOk, runCli } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";
 import { startVcsim, type Vcsim } from "../support/vcsim.js";
@@ -95,7 +95,7 @@ describe("restore to a new vSphere VM (snapferry restore --to vsphere://...)", (
       "the VM runs on a host of DC0_C0",
     );
 
-    const disks = parseDisks(vm.props.get("config.hardware.device"), "restored-ext4");
+    const disks = readDisks(deviceList(vm.props.get("config.hardware.device")), { server: "vcsim" });
     assert.equal(disks.length, 1);
     assert.equal(disks[0]?.capacityBytes, 16 * MiB);
     assert.equal(disks[0]?.thin, true);
@@ -239,7 +239,7 @@ describe("restore to a new vSphere VM (snapferry restore --to vsphere://...)", (
         const vm = await vmNamed(esxClient, "restored-odd");
         assert.ok(vm, "the VM exists on the ESXi host");
         assert.equal(textProp(vm, "runtime.powerState"), "poweredOff");
-        const disks = parseDisks(vm.props.get("config.hardware.device"), "restored-odd");
+        const disks = readDisks(deviceList(vm.props.get("config.hardware.device")), { server: "vcsim" });
         assert.equal(disks[0]?.capacityBytes, 4 * MiB, "rounded up to whole MiB");
         const flat = path.join(esx.datastoreDir(), "restored-odd", "restored-odd-flat.vmdk");
         assert.equal(statSync(flat).size, 4 * MiB, "the flat file has the disk's full capacity");

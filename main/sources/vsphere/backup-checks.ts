@@ -2,18 +2,19 @@
  * What is checked before a backup snapshot is taken, so that a job that cannot succeed fails
  * before it touches the VM: the host is connected, the datastores can take a delta disk, the
  * snapshot chain allows one more snapshot, the VM has no snapshots of its own, and CBT is on (or
- * switched on when the user asks).
+ * switched on when the user asks). Then, on the snapshot, which of its disks a backup can read.
  */
 import { SnapferryError } from "../../common/errors.js";
 import { formatBytes } from "../../common/size.js";
-import { chainHealth } from "./chain-health.js";
-import { formatMoRef, parseMoRef, type MoRef } from "./moref.js";
-import { retrievePaged, retrieveProperties, type ObjectProperties } from "./property-collector.js";
+import { formatMoRef, parseMoRef } from "./moref.js";
+import { retrieveObjects, retrieveProperties } from "./property-collector.js";
 import { text } from "./soap-xml.js";
 import { isBackupSnapshotName } from "./snapshot-owner.js";
+import { allSnapshots, healthOf } from "./snapshot-tree.js";
 import { waitForTask } from "./tasks.js";
 import { requireReturnval, type VimClient } from "./vim-client.js";
-import { allSnapshots, type VmState } from "./vm-state.js";
+import { checkReadable, type VmDisk } from "./vm-disks.js";
+import type { VmState } from "./vm-state.js";
 
 /** The VM cannot be backed up as it is; the message says why and what to change. */
 export class BackupRefusedError extends SnapferryError {
@@ -69,14 +70,7 @@ async function checkHost(client: VimClient, vm: VmState, signal?: AbortSignal): 
 }
 
 function checkSnapshots(vm: VmState, now: Date): void {
-  const health = chainHealth(
-    {
-      vm: vm.name,
-      rootSnapshots: vm.rootSnapshots,
-      ...(vm.currentSnapshot ? { currentSnapshot: vm.currentSnapshot.value } : {}),
-    },
-    now,
-  );
+  const health = healthOf(vm.name, vm, now);
   if (health.blocked) {
     throw new BackupRefusedError(
       health.blocked,
@@ -105,29 +99,10 @@ function checkSnapshots(vm: VmState, now: Date): void {
   );
 }
 
-/** The listed objects' properties in one collector call. */
-async function retrieveMany(
-  client: VimClient,
-  refs: readonly MoRef[],
-  type: string,
-  paths: readonly string[],
-  signal?: AbortSignal,
-): Promise<ObjectProperties[]> {
-  if (refs.length === 0) return [];
-  return retrievePaged(
-    client,
-    {
-      fields: {
-        propSet: { fields: { type, all: false, pathSet: [...paths] } },
-        objectSet: refs.map((obj) => ({ fields: { obj } })),
-      },
-    },
-    signal ? { signal } : {},
-  );
-}
-
 async function checkDatastores(client: VimClient, vm: VmState, options: CheckOptions): Promise<void> {
-  const found = await retrieveMany(client, vm.datastores, "Datastore", ["summary"], options.signal);
+  const found = await retrieveObjects(client, vm.datastores, "Datastore", ["summary"], {
+    signal: options.signal,
+  });
   for (const ds of found) {
     const summary = ds.props.get("summary");
     const name = text(summary, "name") ?? formatMoRef(ds.obj);
@@ -173,4 +148,39 @@ async function checkChangeTracking(client: VimClient, vm: VmState, options: Chec
       "(its allocated areas), later ones read only what changed",
   );
   return true;
+}
+
+/**
+ * The snapshot's disks a backup reads: VMDKs on a datastore that the snapshot covers. Independent
+ * disks are left out with a note; any other backing refuses the backup, since leaving a disk out
+ * silently would make a restore point that looks whole and is not.
+ */
+export function disksToBackUp(
+  all: readonly VmDisk[],
+  vm: string,
+  server: string,
+  note: (text: string) => void,
+): VmDisk[] {
+  checkReadable(all, vm, server);
+  const unsupported = all.find((d) => d.backingType !== "VirtualDiskFlatVer2BackingInfo");
+  if (unsupported) {
+    throw new SnapferryError(
+      "source",
+      `disk ${unsupported.key} of VM ${vm} is backed by ${unsupported.backingType === "unknown" ? "nothing" : unsupported.backingType}, which Snapferry cannot back up yet`,
+      "Snapferry backs up VMDK disks on datastores; raw device mappings in physical mode and other backings are not supported.",
+    );
+  }
+  for (const disk of all.filter((d) => d.excludedFromSnapshots)) {
+    note(
+      `${disk.label} of VM ${vm} is independent (${disk.diskMode ?? "unknown mode"}): snapshots leave it out, so it is not backed up`,
+    );
+  }
+  const disks = all.filter((d) => !d.excludedFromSnapshots);
+  if (disks.length === 0) {
+    throw new BackupRefusedError(
+      `VM ${vm} has no disk that a snapshot includes: there is nothing to back up`,
+      "Independent disks are left out of snapshots; change a disk's mode to dependent to back it up.",
+    );
+  }
+  return disks;
 }

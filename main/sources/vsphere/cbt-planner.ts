@@ -10,7 +10,7 @@ import type { DiskSource } from "../disk-source.js";
 import { ALL_ALLOCATED, allocationFromAreas, queryChangedAreas } from "./changed-areas.js";
 import type { MoRef } from "./moref.js";
 import type { VimClient } from "./vim-client.js";
-import type { VmDisk } from "./vm-hardware.js";
+import type { VmDisk } from "./vm-disks.js";
 import { VsphereFaultError } from "./vsphere-errors.js";
 
 export interface PlannedDisk {
@@ -66,8 +66,8 @@ function label(planned: PlannedDisk): string {
 function incompatibility(planned: PlannedDisk, before: DiskRecord | undefined): string | undefined {
   const { disk } = planned;
   if (!before) return "it is new since the previous backup";
-  if (before.origin?.deviceKey !== disk.deviceKey) {
-    return `it is another virtual disk than in the previous backup (device key ${disk.deviceKey}, was ${before.origin?.deviceKey ?? "unknown"})`;
+  if (before.origin?.deviceKey !== disk.key) {
+    return `it is another virtual disk than in the previous backup (device key ${disk.key}, was ${before.origin?.deviceKey ?? "unknown"})`;
   }
   if (before.size !== disk.capacityBytes) {
     return `it was resized (from ${before.size} to ${disk.capacityBytes} bytes), which resets CBT`;
@@ -120,7 +120,7 @@ function query(ctx: CbtContext, planned: PlannedDisk, changeId: string) {
   return queryChangedAreas(ctx.client, {
     vm: ctx.vm,
     snapshot: ctx.snapshot,
-    deviceKey: planned.disk.deviceKey,
+    deviceKey: planned.disk.key,
     capacityBytes: planned.disk.capacityBytes,
     changeId,
     ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -5,7 +5,7 @@
  */
 import { formatMoRef, parseMoRef, parseMoRefs, type MoRef } from "./moref.js";
 import type { ObjectProperties } from "./property-collector.js";
-import { displayName } from "./inventory-values.js";
+import { unescapeInventoryName } from "./inventory-names.js";
 
 export class InventoryIndex {
   readonly #objects = new Map<string, ObjectProperties>();
@@ -58,7 +58,7 @@ export class InventoryIndex {
   }
 
   name(o: ObjectProperties): string {
-    return displayName(this.rawName(o));
+    return unescapeInventoryName(this.rawName(o));
   }
 
   nameOf(ref: MoRef | undefined): string | undefined {

@@ -19,7 +19,7 @@ import type {
   VmDetails,
   VmNode,
 } from "./inventory-types.js";
-import { booleanOf, numberOf, textOf } from "./inventory-values.js";
+import { booleanOf, numberOf, textOf } from "./vim-values.js";
 
 const ORDER: readonly InventoryNode["kind"][] = [
   "folder",

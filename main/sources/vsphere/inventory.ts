@@ -3,11 +3,10 @@
  * plus paging, never one call per VM, and shapes it: the hosts-and-clusters tree, datastores and
  * networks, and each VM's details with its snapshot chain health at `now`.
  */
-import { SnapferryError } from "../../common/errors.js";
 import { InventoryIndex, kindOf, type EntityKind } from "./inventory-index.js";
 import { retrieveInventoryObjects, type InventoryQueryOptions } from "./inventory-query.js";
 import { InventoryTreeBuilder } from "./inventory-tree.js";
-import type { Inventory, InventoryCounts, UnreadableProperty, VmDetails } from "./inventory-types.js";
+import type { Inventory, InventoryCounts, UnreadableProperty } from "./inventory-types.js";
 import type { ObjectProperties } from "./property-collector.js";
 import type { VimClient } from "./vim-client.js";
 import { networkNamer, readVmDetails } from "./vm-details.js";
@@ -89,30 +88,5 @@ function unreadableProperties(
       property: m.path,
       message: m.fault.message,
     })),
-  );
-}
-
-/**
- * The VM a user named: an inventory path ("/DC0/vm/web01", "DC0/vm/web01") or a plain name that
- * only one VM has. Throws not-found, or usage when the name is ambiguous, naming the candidates.
- */
-export function findInventoryVm(inventory: Inventory, wanted: string): VmDetails {
-  const asPath = wanted.startsWith("/") ? wanted : `/${wanted}`;
-  const byPath = inventory.vms.find((vm) => vm.path === asPath);
-  if (byPath) return byPath;
-  const byName = inventory.vms.filter((vm) => vm.name === wanted);
-  const [only] = byName;
-  if (byName.length === 1 && only) return only;
-  if (byName.length > 1) {
-    throw new SnapferryError(
-      "usage",
-      `${byName.length} VMs on ${inventory.server} are named "${wanted}": ${byName.map((vm) => vm.path).join(", ")}`,
-      "Name the VM by its inventory path instead (one of those above).",
-    );
-  }
-  throw new SnapferryError(
-    "not-found",
-    `no VM named "${wanted}" on ${inventory.server}`,
-    "Run `snapferry vsphere inventory` to list the VMs and their inventory paths.",
   );
 }

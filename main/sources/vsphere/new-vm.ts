@@ -5,14 +5,14 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { SnapferryError, UsageError } from "../../common/errors.js";
+import { sameInventoryName } from "./inventory-names.js";
 import { parseMoRef, type MoRef } from "./moref.js";
 import type { Placement } from "./placement.js";
 import { retrieveFromContainer, retrieveProperties } from "./property-collector.js";
 import type { SoapObject } from "./soap-envelope.js";
 import { waitForTask } from "./tasks.js";
 import { requireReturnval, type VimClient } from "./vim-client.js";
-import { parseDisks, type VmDisk } from "./vm-hardware.js";
-import { escapeInventoryName } from "./vm-lookup.js";
+import { checkReadable, deviceList, readDisks, type VmDisk } from "./vm-disks.js";
 import { isVimFault } from "./vsphere-errors.js";
 
 const CREATE_TIMEOUT_MS = 10 * 60_000;
@@ -46,8 +46,7 @@ export async function refuseTakenName(
     recursive: false,
     signal,
   });
-  const escaped = escapeInventoryName(name);
-  const clash = present.find((vm) => [name, escaped].includes(vm.props.get("name")?.text ?? ""));
+  const clash = present.find((vm) => sameInventoryName(vm.props.get("name")?.text ?? "", name));
   if (clash) {
     throw new SnapferryError(
       "target",
@@ -96,10 +95,9 @@ export async function readCreatedVm(client: VimClient, vm: MoRef, name: string):
     "config.files.vmPathName",
     "config.hardware.device",
   ]);
-  return {
-    vmPathName: props.get("config.files.vmPathName")?.text ?? "",
-    disks: parseDisks(props.get("config.hardware.device"), name),
-  };
+  const disks = readDisks(deviceList(props.get("config.hardware.device")), { server: client.server });
+  checkReadable(disks, name, client.server);
+  return { vmPathName: props.get("config.files.vmPathName")?.text ?? "", disks };
 }
 
 export async function powerOnVm(client: VimClient, vm: MoRef, host: MoRef | undefined): Promise<void> {

@@ -98,6 +98,21 @@ export async function retrieveProperties(
   return found;
 }
 
+/** The same properties of each listed object (all of `type` or its subtypes): one round trip plus paging. */
+export async function retrieveObjects(
+  client: VimClient,
+  refs: readonly MoRef[],
+  type: string,
+  paths: readonly string[],
+  options: { signal?: AbortSignal } = {},
+): Promise<ObjectProperties[]> {
+  if (refs.length === 0) return [];
+  const spec: SoapObject = {
+    fields: { propSet: propertySpec(type, paths), objectSet: refs.map((obj) => ({ fields: { obj } })) },
+  };
+  return retrievePaged(client, spec, options);
+}
+
 function propertySpec(type: string, paths: readonly string[]): SoapObject {
   return { fields: { type, all: false, pathSet: [...paths] } };
 }

@@ -5,7 +5,6 @@
  * another host, it is more than a day old. Everything removed or left alone is said in a note.
  */
 import { retrieveFromContainer } from "./property-collector.js";
-import { children } from "./soap-xml.js";
 import { removeBackupSnapshot, type SnapshotVm } from "./snapshot-engine.js";
 import {
   defaultVerdictContext,
@@ -13,8 +12,8 @@ import {
   judgeOwner,
   type VerdictContext,
 } from "./snapshot-owner.js";
+import { allSnapshots, readSnapshotInfo, type SnapshotNode } from "./snapshot-tree.js";
 import type { VimClient } from "./vim-client.js";
-import { allSnapshots, parseSnapshotTree, type SnapshotNode } from "./vm-state.js";
 
 export interface CleanupOptions {
   note: (text: string) => void;
@@ -88,9 +87,17 @@ export async function cleanupAllOrphanSnapshots(
   });
   const results: CleanupResult[] = [];
   for (const o of found) {
-    const tree = parseSnapshotTree(children(o.props.get("snapshot"), "rootSnapshotList"), client.server);
-    if (!allSnapshots(tree).some((s) => isBackupSnapshotName(s.name))) continue;
     const vm = { ref: o.obj, name: o.props.get("name")?.text ?? o.obj.value };
+    let tree: SnapshotNode[];
+    try {
+      tree = readSnapshotInfo(o.props.get("snapshot"), vm.name, client.server).rootSnapshots;
+    } catch (err) {
+      // One VM's unreadable tree must not keep the others' leftovers in place.
+      const why = err instanceof Error ? err.message : String(err);
+      options.note(`WARNING: the snapshots of VM ${vm.name} were not checked: ${why}`);
+      continue;
+    }
+    if (!allSnapshots(tree).some((s) => isBackupSnapshotName(s.name))) continue;
     results.push(await cleanupOrphanSnapshots(client, vm, tree, options));
   }
   return results;

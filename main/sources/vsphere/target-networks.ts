@@ -4,7 +4,7 @@
  * are read too, only for the port groups a NIC asks for.
  */
 import { parseMoRef, type MoRef } from "./moref.js";
-import { retrievePaged, retrieveProperties } from "./property-collector.js";
+import { retrieveObjects, retrieveProperties } from "./property-collector.js";
 import type { VimClient } from "./vim-client.js";
 import type { TargetNetwork } from "./vm-create.js";
 
@@ -16,16 +16,7 @@ export async function targetNetworks(
   const found = new Map<string, TargetNetwork>();
   if (wanted.length === 0 || reachable.length === 0) return found;
   // One round trip for every name: "Network" covers port groups and opaque networks too.
-  const named = await retrievePaged(
-    client,
-    {
-      fields: {
-        propSet: { fields: { type: "Network", all: false, pathSet: ["name"] } },
-        objectSet: reachable.map((obj) => ({ fields: { obj } })),
-      },
-    },
-    {},
-  );
+  const named = await retrieveObjects(client, reachable, "Network", ["name"]);
   for (const network of named) {
     const name = network.props.get("name")?.text;
     if (name === undefined || !wanted.includes(name) || found.has(name)) continue;

@@ -5,20 +5,14 @@
  * repositories that may be years old, so it is versioned and validated field by field.
  */
 import { CorruptDataError } from "../../common/errors.js";
+import { isControllerType, type ControllerType } from "./disk-controllers.js";
+
+// The names the record stores controllers by; re-exported for code that deals only in records
+// (flat-descriptor.ts imports it from here). disk-controllers.ts is its home.
+export type { ControllerType } from "./disk-controllers.js";
 
 /** The restore point config entry that holds the record. */
 export const VM_CONFIG_FILE = "vsphere-vm.json";
-
-export const CONTROLLER_TYPES = [
-  "lsilogic",
-  "lsilogic-sas",
-  "pvscsi",
-  "buslogic",
-  "ide",
-  "sata",
-  "nvme",
-] as const;
-export type ControllerType = (typeof CONTROLLER_TYPES)[number];
 
 export interface VmDiskRecord {
   /** The restore point's disk index holding this disk's data. */
@@ -41,14 +35,18 @@ export interface VmNicRecord {
   adapterType: string;
 }
 
-export interface VmConfigRecord {
-  version: 1;
+/** The VM's own settings, as the backup read them (vm-state.ts) and as the record keeps them. */
+export interface VmSettings {
   name: string;
   instanceUuid: string;
   guestId: string;
   numCPUs: number;
   memoryMB: number;
   firmware: "bios" | "efi";
+}
+
+export interface VmConfigRecord extends VmSettings {
+  version: 1;
   disks: VmDiskRecord[];
   nics: VmNicRecord[];
 }
@@ -59,10 +57,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-}
-
-function isControllerType(v: unknown): v is ControllerType {
-  return typeof v === "string" && (CONTROLLER_TYPES as readonly string[]).includes(v);
 }
 
 /** What is wrong with a disk entry, or undefined when it is valid. */

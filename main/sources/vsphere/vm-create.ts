@@ -6,8 +6,10 @@
  */
 import { SnapferryError } from "../../common/errors.js";
 import type { MoRef } from "./moref.js";
+import { controllerXsiType, isScsiController, type ControllerType } from "./disk-controllers.js";
 import type { SoapObject } from "./soap-envelope.js";
-import type { ControllerType, VmConfigRecord } from "./vm-config-record.js";
+import type { VmConfigRecord } from "./vm-config-record.js";
+import { creatableAdapterXsiType } from "./vm-nics.js";
 
 /** A network of the target, by name; a distributed port group also needs its switch's UUID. */
 export type TargetNetwork =
@@ -38,33 +40,8 @@ export interface VmCreatePlan {
   notes: string[];
 }
 
-const CONTROLLER_XSI: Record<ControllerType, string> = {
-  lsilogic: "VirtualLsiLogicController",
-  "lsilogic-sas": "VirtualLsiLogicSASController",
-  pvscsi: "ParaVirtualSCSIController",
-  buslogic: "VirtualBusLogicController",
-  ide: "VirtualIDEController",
-  sata: "VirtualAHCIController",
-  nvme: "VirtualNVMEController",
-};
-
-const SCSI: ReadonlySet<ControllerType> = new Set(["lsilogic", "lsilogic-sas", "pvscsi", "buslogic"]);
-
 /** Every VM has IDE 0 and IDE 1, created by the server with these keys. */
 const IDE_KEYS = [200, 201];
-
-const NIC_XSI: Record<string, string> = {
-  e1000: "VirtualE1000",
-  e1000e: "VirtualE1000e",
-  vmxnet: "VirtualVmxnet",
-  vmxnet2: "VirtualVmxnet2",
-  vmxnet3: "VirtualVmxnet3",
-  pcnet32: "VirtualPCNet32",
-};
-
-export function controllerXsiType(type: ControllerType): string {
-  return CONTROLLER_XSI[type];
-}
 
 export function buildVmCreateSpec(record: VmConfigRecord, target: VmCreateTarget): VmCreatePlan {
   const notes: string[] = [];
@@ -129,12 +106,12 @@ function controllerSpecs(record: VmConfigRecord): ControllerPlan {
 
 function controllerDevice(type: ControllerType, key: number, busNumber: number): SoapObject {
   return {
-    xsiType: CONTROLLER_XSI[type],
+    xsiType: controllerXsiType(type),
     fields: {
       key,
       busNumber,
       // Virtual SCSI buses are never shared between VMs for a restored disk.
-      ...(SCSI.has(type) ? { sharedBus: "noSharing" } : {}),
+      ...(isScsiController(type) ? { sharedBus: "noSharing" } : {}),
     },
   };
 }
@@ -185,7 +162,7 @@ function nicSpecs(
       );
       continue;
     }
-    const type = NIC_XSI[nic.adapterType.toLowerCase()];
+    const type = creatableAdapterXsiType(nic.adapterType);
     if (!type) {
       notes.push(`network adapter ${i + 1} (${nic.adapterType}) is restored as a VMXNET 3 adapter`);
     }

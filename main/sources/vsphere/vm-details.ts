@@ -7,8 +7,8 @@ import type { MoRef } from "./moref.js";
 import type { ObjectProperties } from "./property-collector.js";
 import { kindOf, type InventoryIndex } from "./inventory-index.js";
 import type { VmDetails, VmPlace } from "./inventory-types.js";
-import { booleanOf, numberOf } from "./inventory-values.js";
 import { readSnapshotInfo, snapshotsWithHealth } from "./snapshot-tree.js";
+import { booleanOf, numberOf } from "./vim-values.js";
 import { deviceList, readDisks } from "./vm-disks.js";
 import { readNics, type NetworkNamer } from "./vm-nics.js";
 
@@ -48,11 +48,11 @@ export function readVmDetails(
       firmware: prop("config.firmware") || undefined,
     },
     changeTrackingEnabled: booleanOf(o.props.get("config.changeTrackingEnabled")) ?? false,
-    disks: readDisks(devices, (ref) => index.nameOf(ref), index.server),
+    disks: readDisks(devices, { server: index.server, datastoreName: (ref) => index.nameOf(ref) }),
     nics: readNics(devices, networks, index.server),
     datastores: index.refs(o, "datastore").map((ref) => index.nameOf(ref) ?? ref.value),
     snapshots,
-    currentSnapshot: snapshotInfo.currentSnapshot,
+    currentSnapshot: snapshotInfo.currentSnapshot?.value,
     chainHealth,
     unreadable: o.missing.map((m) => m.path),
   };

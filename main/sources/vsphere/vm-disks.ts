@@ -1,35 +1,33 @@
 /**
- * A VM's virtual disks, read from its `config.hardware.device` list: which controller each hangs
- * on (the type is resolved from the controller devices in the same list), where its backing file
- * is, how it is provisioned and whether a snapshot covers it at all (independent disks and
- * physical-mode RDMs are never part of a snapshot, so a backup cannot read them consistently).
+ * A VM's virtual disks, read from a `config.hardware.device` list (of the VM or of a snapshot) by
+ * the inventory, the backup and the restore alike: which controller each hangs on (resolved from
+ * the controller devices in the same list, so a disk says "pvscsi bus 1, unit 3" rather than a
+ * bare key), its capacity, where its backing file is, how it is provisioned, its CBT change id,
+ * and whether a snapshot covers it at all (independent disks and physical-mode RDMs are never part
+ * of a snapshot, so a backup cannot read them consistently).
  */
+import { controllerTypeOf, type ControllerType } from "./disk-controllers.js";
 import { parseMoRef, type MoRef } from "./moref.js";
 import { child, children, type XmlNode } from "./soap-xml.js";
-import { booleanOf, numberOf, textOf } from "./inventory-values.js";
-
-/** The controller families a restore can recreate (the VM configuration record uses the same names). */
-export type DiskControllerType =
-  "lsilogic" | "lsilogic-sas" | "pvscsi" | "buslogic" | "ide" | "sata" | "nvme";
+import { booleanOf, numberOf, textOf } from "./vim-values.js";
+import { VsphereProtocolError } from "./vsphere-errors.js";
 
 export type DiskProvisioning = "thin" | "thick-lazy" | "thick-eager" | "sparse" | "rdm" | "other";
 
-export interface VmDiskController {
-  key: number;
-  type: DiskControllerType;
-  busNumber: number;
-}
-
 export interface VmDisk {
-  /** The device key: what QueryChangedDiskAreas and a restore's device changes name. */
+  /** The device key: what QueryChangedDiskAreas and a restore's device changes name; -1 when unreadable. */
   key: number;
+  /** The label the vSphere Client shows ("Hard disk 1"). */
   label: string;
   controllerKey: number;
   /** Undefined when the disk hangs on a controller this version does not know. */
-  controllerType: DiskControllerType | undefined;
+  controllerType: ControllerType | undefined;
+  /** The controller device's vim type, for messages about an unknown one; undefined when there is none. */
+  controllerXsiType: string | undefined;
   /** The controller's bus number (SCSI 0, SCSI 1, ...). */
   busNumber: number | undefined;
   unitNumber: number | undefined;
+  /** 0 when the server gave no readable capacity (see checkReadable). */
   capacityBytes: number;
   /** "[datastore] folder/name.vmdk": the file the VM writes now (a delta while snapshots exist). */
   file: string;
@@ -53,47 +51,46 @@ export interface VmDisk {
 /** Resolves a datastore reference to its name; undefined when it is not in the inventory. */
 export type DatastoreNamer = (ref: MoRef) => string | undefined;
 
-const CONTROLLER_TYPES: Readonly<Record<string, DiskControllerType>> = {
-  VirtualLsiLogicController: "lsilogic",
-  VirtualLsiLogicSASController: "lsilogic-sas",
-  ParaVirtualSCSIController: "pvscsi",
-  VirtualBusLogicController: "buslogic",
-  VirtualIDEController: "ide",
-  VirtualAHCIController: "sata",
-  VirtualSATAController: "sata",
-  VirtualNVMEController: "nvme",
-};
+interface Controller {
+  type: ControllerType | undefined;
+  xsiType: string | undefined;
+  busNumber: number;
+}
 
-export function readControllers(devices: readonly XmlNode[]): Map<number, VmDiskController> {
-  const controllers = new Map<number, VmDiskController>();
+/** Every device of the list that a disk may name as its controller, known family or not. */
+function readControllers(devices: readonly XmlNode[]): Map<number, Controller> {
+  const controllers = new Map<number, Controller>();
   for (const device of devices) {
-    const type = CONTROLLER_TYPES[device.xsiType ?? ""];
     const key = numberOf(device, "key");
-    if (type === undefined || key === undefined) continue;
-    controllers.set(key, { key, type, busNumber: numberOf(device, "busNumber") ?? 0 });
+    if (key === undefined || device.xsiType === "VirtualDisk") continue;
+    controllers.set(key, {
+      type: controllerTypeOf(device.xsiType),
+      xsiType: device.xsiType,
+      busNumber: numberOf(device, "busNumber") ?? 0,
+    });
   }
   return controllers;
 }
 
+export interface DiskReadOptions {
+  server: string;
+  /** Names a backing's datastore; without it (or when it does not know the datastore) the file path does. */
+  datastoreName?: DatastoreNamer;
+}
+
 /** Every VirtualDisk in a device list, in the order the server lists them. */
-export function readDisks(
-  devices: readonly XmlNode[],
-  datastoreName: DatastoreNamer,
-  server: string,
-): VmDisk[] {
+export function readDisks(devices: readonly XmlNode[], options: DiskReadOptions): VmDisk[] {
   const controllers = readControllers(devices);
-  return devices
-    .filter((d) => d.xsiType === "VirtualDisk")
-    .map((d) => readDisk(d, controllers, datastoreName, server));
+  return devices.filter((d) => d.xsiType === "VirtualDisk").map((d) => readDisk(d, controllers, options));
 }
 
 function readDisk(
   device: XmlNode,
-  controllers: ReadonlyMap<number, VmDiskController>,
-  datastoreName: DatastoreNamer,
-  server: string,
+  controllers: ReadonlyMap<number, Controller>,
+  { server, datastoreName }: DiskReadOptions,
 ): VmDisk {
   const backing = child(device, "backing");
+  const key = numberOf(device, "key") ?? -1;
   const controllerKey = numberOf(device, "controllerKey") ?? -1;
   const controller = controllers.get(controllerKey);
   const file = textOf(backing, "fileName") ?? "";
@@ -101,16 +98,17 @@ function readDisk(
   const provisioning = provisioningOf(backing);
   const datastoreRef = child(backing, "datastore");
   return {
-    key: numberOf(device, "key") ?? -1,
-    label: textOf(child(device, "deviceInfo"), "label") ?? "",
+    key,
+    label: textOf(child(device, "deviceInfo"), "label") || `disk ${key}`,
     controllerKey,
     controllerType: controller?.type,
+    controllerXsiType: controller?.xsiType,
     busNumber: controller?.busNumber,
     unitNumber: numberOf(device, "unitNumber"),
     capacityBytes: capacityOf(device),
     file,
     baseFile: baseFileOf(backing) ?? file,
-    datastore: (datastoreRef && datastoreName(parseMoRef(datastoreRef, server))) ?? datastoreOfPath(file),
+    datastore: (datastoreRef && datastoreName?.(parseMoRef(datastoreRef, server))) ?? datastoreOfPath(file),
     backingType: backing?.xsiType ?? "unknown",
     provisioning,
     thin: provisioning === "thin",
@@ -121,6 +119,22 @@ function readDisk(
     changeId: textOf(backing, "changeId") || undefined,
     uuid: textOf(backing, "uuid") || undefined,
   };
+}
+
+/**
+ * The inventory shows a disk whose key or capacity it could not read as well as it can; a backup or
+ * a restore must not guess a size or address a device by a made-up key, so for them it is a
+ * malformed answer.
+ */
+export function checkReadable(disks: readonly VmDisk[], vm: string, server: string): void {
+  for (const disk of disks) {
+    const missing = disk.key < 0 ? "device key" : disk.capacityBytes <= 0 ? "capacity" : undefined;
+    if (missing) {
+      throw new VsphereProtocolError(
+        `malformed answer from ${server}: ${disk.label} of VM ${vm} has no valid ${missing}`,
+      );
+    }
+  }
 }
 
 /** capacityInBytes since vSphere 5.5; older servers (and vcsim) only send capacityInKB. */
@@ -161,7 +175,7 @@ function baseFileOf(backing: XmlNode | undefined): string | undefined {
 }
 
 /** "[LocalDS_0] vm/disk.vmdk" → "LocalDS_0". */
-export function datastoreOfPath(file: string): string | undefined {
+function datastoreOfPath(file: string): string | undefined {
   return /^\[([^\]]+)\]/.exec(file)?.[1];
 }
 

@@ -1,10 +1,18 @@
 /**
- * Finding the VM a user named in `vsphere://HOST/VM`: an inventory path ("DC0/vm/folder/web01")
- * goes to SearchIndex.FindByInventoryPath; a bare name is matched against every VM of the site.
- * Either way the VM's datacenter path comes along, since datastore URLs (/folder?dcPath=) need it.
- * A name that matches several VMs, or none, is refused with the candidates listed.
+ * Finding the VM a user named: by its inventory path ("DC0/vm/folder/web01") or by a name only one
+ * VM has. A name that matches several VMs, or none, is refused with the candidates listed. The
+ * same rules and messages serve two finders, because they start from different places:
+ *
+ * - `findInventoryVm` picks from an Inventory already read (the app, which shows the tree, and
+ *   has every VM's details in hand), without another round trip;
+ * - `findVm` asks the server, for a backup or a command that must not read every VM's disks and
+ *   snapshots just to find one: SearchIndex.FindByInventoryPath for a path, names and parents
+ *   only for a name. It also gives the VM's datacenter path, which datastore URLs
+ *   (/folder?dcPath=) need.
  */
 import { SnapferryError, UsageError } from "../../common/errors.js";
+import type { Inventory, VmDetails } from "./inventory-types.js";
+import { escapeInventoryName, sameInventoryName } from "./inventory-names.js";
 import { formatMoRef, parseMoRef, sameMoRef, type MoRef } from "./moref.js";
 import { retrieveFromContainer, type ObjectProperties } from "./property-collector.js";
 import { child } from "./soap-xml.js";
@@ -29,17 +37,18 @@ interface Entity {
 const MAX_LISTED = 10;
 
 /**
- * vSphere escapes "/", "\" and "%" inside entity names (%2f, %5c, %25), so that inventory paths
- * can be split on "/". A name typed by the user is unescaped.
+ * The VM a user named, from an inventory already read: an inventory path ("/DC0/vm/web01",
+ * "DC0/vm/web01") or a name only one VM has.
  */
-export function escapeInventoryName(name: string): string {
-  return name
-    .replace(/%(?![0-9a-fA-F]{2})/g, "%25")
-    .replace(/\//g, "%2f")
-    .replace(/\\/g, "%5c");
+export function findInventoryVm(inventory: Inventory, wanted: string): VmDetails {
+  const asPath = wanted.startsWith("/") ? wanted : `/${wanted}`;
+  const byPath = inventory.vms.find((vm) => vm.path === asPath);
+  if (byPath) return byPath;
+  const candidates = inventory.vms.map((vm) => ({ vm, name: vm.name, path: vm.path }));
+  return chooseByName(candidates, wanted, inventory.server).vm;
 }
 
-/** Finds the VM named by the path segments of a vsphere:// address. */
+/** Finds the VM named by the path segments of a vsphere:// address, on the server. */
 export async function findVm(client: VimClient, path: string[], signal?: AbortSignal): Promise<VmLocation> {
   if (path.length === 0) {
     throw new UsageError(
@@ -48,8 +57,16 @@ export async function findVm(client: VimClient, path: string[], signal?: AbortSi
     );
   }
   const entities = await readEntities(client, signal);
-  if (path.length === 1) return byName(client, entities, path[0] ?? "");
-  return byPath(client, entities, path, signal);
+  const root = client.serviceContent.rootFolder;
+  const candidates = (): { vm: Entity; name: string; path: string }[] =>
+    vms(entities).map((vm) => ({ vm, name: vm.name, path: pathText(entities, vm, root) }));
+  if (path.length === 1) {
+    return locate(client, entities, chooseByName(candidates(), path[0] ?? "", client.server).vm);
+  }
+  const inventoryPath = path.map(escapeInventoryName).join("/");
+  const found = await byPath(client, entities, inventoryPath, signal);
+  if (found) return locate(client, entities, found);
+  throw notFound(client.server, inventoryPath, candidates(), path.at(-1) ?? "");
 }
 
 async function readEntities(client: VimClient, signal?: AbortSignal): Promise<Map<string, Entity>> {
@@ -105,72 +122,68 @@ function locate(client: VimClient, entities: Map<string, Entity>, vm: Entity): V
   };
 }
 
-function pathText(client: VimClient, entities: Map<string, Entity>, vm: Entity): string {
-  const chain = lineage(entities, vm, client.serviceContent.rootFolder);
-  return chain.map((e) => e.name).join("/");
+function pathText(entities: Map<string, Entity>, vm: Entity, root: MoRef): string {
+  return lineage(entities, vm, root)
+    .map((e) => e.name)
+    .join("/");
 }
 
 function vms(entities: Map<string, Entity>): Entity[] {
   return [...entities.values()].filter((e) => e.ref.type === "VirtualMachine");
 }
 
-function listCandidates(client: VimClient, entities: Map<string, Entity>, found: Entity[]): string {
-  const paths = found.slice(0, MAX_LISTED).map((vm) => pathText(client, entities, vm));
+/** The VM at an inventory path (escaped), or undefined when there is none. */
+async function byPath(
+  client: VimClient,
+  entities: Map<string, Entity>,
+  inventoryPath: string,
+  signal?: AbortSignal,
+): Promise<Entity | undefined> {
+  const searchIndex = client.serviceContent.searchIndex;
+  if (!searchIndex) return undefined;
+  const answer = await client.invoke(
+    "FindByInventoryPath",
+    { _this: searchIndex, inventoryPath },
+    signal ? { signal } : {},
+  );
+  const node = child(answer, "returnval");
+  const ref = node ? parseMoRef(node, client.server) : undefined;
+  if (ref && ref.type !== "VirtualMachine") {
+    throw new UsageError(
+      `${inventoryPath} on ${client.server} is a ${ref.type}, not a VM`,
+      "Give the path of a VM: DATACENTER/vm/FOLDER/NAME.",
+    );
+  }
+  return ref ? entities.get(formatMoRef(ref)) : undefined;
+}
+
+/** A VM as both finders compare it: its name (escaped or not) and the path an error lists. */
+interface Candidate {
+  name: string;
+  path: string;
+}
+
+function chooseByName<T extends Candidate>(all: readonly T[], wanted: string, server: string): T {
+  const matches = all.filter((vm) => sameInventoryName(vm.name, wanted));
+  const [only] = matches;
+  if (only && matches.length === 1) return only;
+  if (matches.length > 1) {
+    throw new UsageError(
+      `${matches.length} VMs on ${server} are named "${wanted}": ${listPaths(matches)}`,
+      "Name the VM by its inventory path instead (DATACENTER/vm/FOLDER/NAME, one of those listed).",
+    );
+  }
+  throw notFound(server, wanted, all, wanted);
+}
+
+function listPaths(found: readonly Candidate[]): string {
+  const paths = found.slice(0, MAX_LISTED).map((vm) => vm.path);
   const more = found.length > MAX_LISTED ? `, and ${found.length - MAX_LISTED} more` : "";
   return paths.join(", ") + more;
 }
 
-function byName(client: VimClient, entities: Map<string, Entity>, name: string): VmLocation {
-  const wanted = new Set([name, escapeInventoryName(name)]);
-  const all = vms(entities);
-  const matches = all.filter((vm) => wanted.has(vm.name));
-  const [only] = matches;
-  if (only && matches.length === 1) return locate(client, entities, only);
-  if (matches.length > 1) {
-    throw new UsageError(
-      `${matches.length} VMs on ${client.server} are named "${name}": ${listCandidates(client, entities, matches)}`,
-      "Name the VM by its inventory path instead: vsphere://HOST/DATACENTER/vm/FOLDER/NAME.",
-    );
-  }
-  throw notFound(client, entities, name, all);
-}
-
-async function byPath(
-  client: VimClient,
-  entities: Map<string, Entity>,
-  path: string[],
-  signal?: AbortSignal,
-): Promise<VmLocation> {
-  const searchIndex = client.serviceContent.searchIndex;
-  const inventoryPath = path.map(escapeInventoryName).join("/");
-  if (searchIndex) {
-    const answer = await client.invoke(
-      "FindByInventoryPath",
-      { _this: searchIndex, inventoryPath },
-      signal ? { signal } : {},
-    );
-    const node = child(answer, "returnval");
-    const ref = node ? parseMoRef(node, client.server) : undefined;
-    if (ref && ref.type !== "VirtualMachine") {
-      throw new UsageError(
-        `${inventoryPath} on ${client.server} is a ${ref.type}, not a VM`,
-        "Give the path of a VM: DATACENTER/vm/FOLDER/NAME.",
-      );
-    }
-    const vm = ref ? entities.get(formatMoRef(ref)) : undefined;
-    if (vm) return locate(client, entities, vm);
-  }
-  const last = path.at(-1) ?? "";
-  throw notFound(client, entities, inventoryPath, vms(entities), last);
-}
-
-function notFound(
-  client: VimClient,
-  entities: Map<string, Entity>,
-  what: string,
-  all: Entity[],
-  name = what,
-): SnapferryError {
+/** `what` is what the user wrote; `name` its last segment, compared with the VMs' names. */
+function notFound(server: string, what: string, all: readonly Candidate[], name: string): SnapferryError {
   const lower = name.toLowerCase();
   const similar = all.filter(
     (vm) => vm.name.toLowerCase().includes(lower) || lower.includes(vm.name.toLowerCase()),
@@ -179,10 +192,8 @@ function notFound(
   const label = similar.length > 0 ? "VMs with a similar name" : `the ${all.length} VMs there include`;
   return new SnapferryError(
     "not-found",
-    `no VM "${what}" on ${client.server}` +
-      (listed.length > 0
-        ? `; ${label}: ${listCandidates(client, entities, listed)}`
-        : "; it has no VMs the user can see"),
+    `no VM "${what}" on ${server}` +
+      (listed.length > 0 ? `; ${label}: ${listPaths(listed)}` : "; it has no VMs the user can see"),
     "Check the name (case matters) or give the inventory path (DATACENTER/vm/FOLDER/NAME); " +
       "`snapferry vsphere inventory` lists every VM with its path.",
   );

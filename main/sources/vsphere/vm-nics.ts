@@ -1,18 +1,22 @@
 /**
- * A VM's network adapters, read from its device list: the adapter model a restore must recreate and
- * the network each one is attached to, resolved to a name (standard port groups name their network;
- * distributed ones only give the port group key).
+ * A VM's network adapters, read from its device list by the inventory and the backup alike: the
+ * adapter model a restore must recreate and the network each one is attached to, resolved to a
+ * name (standard port groups name their network; distributed ones only give the port group key,
+ * which the caller's NetworkNamer resolves from what it has read).
  */
 import { parseMoRef, type MoRef } from "./moref.js";
 import { child, type XmlNode } from "./soap-xml.js";
-import { booleanOf, numberOf, textOf } from "./inventory-values.js";
+import { booleanOf, numberOf, textOf } from "./vim-values.js";
 
 export interface VmNic {
   key: number;
   label: string;
   /** e1000, e1000e, vmxnet3, pcnet32, sriov, ...: the vim type without its "Virtual" prefix. */
   adapterType: string;
-  /** The network's name; for an NSX opaque network its id. Undefined when it could not be resolved. */
+  /**
+   * The network's name; for an unresolved distributed port group "distributed port group KEY", for
+   * an NSX opaque network its id. Undefined when the backing names no network at all.
+   */
   network: string | undefined;
   macAddress: string | undefined;
   connected: boolean | undefined;
@@ -36,6 +40,19 @@ const ADAPTER_TYPES: Readonly<Record<string, string>> = {
   VirtualSriovEthernetCard: "sriov",
 };
 
+/**
+ * What a restore may create by itself: an SR-IOV adapter needs a physical function of the target
+ * host and a PVRDMA one an RDMA device, which a restore cannot choose for the user.
+ */
+const CREATABLE: ReadonlySet<string> = new Set([
+  "e1000",
+  "e1000e",
+  "pcnet32",
+  "vmxnet",
+  "vmxnet2",
+  "vmxnet3",
+]);
+
 export function readNics(devices: readonly XmlNode[], networks: NetworkNamer, server: string): VmNic[] {
   const nics: VmNic[] = [];
   for (const device of devices) {
@@ -53,6 +70,13 @@ export function readNics(devices: readonly XmlNode[], networks: NetworkNamer, se
     });
   }
   return nics;
+}
+
+/** The vim device type a restore creates for an adapter type; undefined when it cannot create one. */
+export function creatableAdapterXsiType(adapterType: string): string | undefined {
+  const type = adapterType.toLowerCase();
+  if (!CREATABLE.has(type)) return undefined;
+  return Object.keys(ADAPTER_TYPES).find((xsi) => ADAPTER_TYPES[xsi] === type);
 }
 
 function networkOf(backing: XmlNode | undefined, networks: NetworkNamer, server: string): string | undefined {

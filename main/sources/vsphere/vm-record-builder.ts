@@ -3,10 +3,12 @@
  * and the disks the backup reads, resolving distributed port groups to their names so that a
  * restore can find the same network on another host.
  */
-import { retrievePaged } from "./property-collector.js";
+import type { MoRef } from "./moref.js";
+import { retrieveObjects } from "./property-collector.js";
 import type { VimClient } from "./vim-client.js";
 import type { VmConfigRecord, VmDiskRecord } from "./vm-config-record.js";
-import { parseNics, type VmDisk } from "./vm-hardware.js";
+import { deviceList, type VmDisk } from "./vm-disks.js";
+import { readNics, type NetworkNamer } from "./vm-nics.js";
 import type { VmState } from "./vm-state.js";
 
 export async function buildVmConfigRecord(
@@ -15,10 +17,9 @@ export async function buildVmConfigRecord(
   disks: readonly VmDisk[],
   note: (text: string) => void,
 ): Promise<VmConfigRecord> {
-  const portgroups = await portgroupNames(client, vm);
-  const nics = parseNics(vm.devices).map((nic) => ({
-    network:
-      nic.network ?? (nic.portgroupKey !== undefined ? portgroups.get(nic.portgroupKey) : undefined) ?? "",
+  const networks = await portgroupNamer(client, vm.networks);
+  const nics = readNics(deviceList(vm.devices), networks, client.server).map((nic) => ({
+    network: nic.network ?? "",
     adapterType: nic.adapterType,
   }));
   return {
@@ -36,39 +37,41 @@ export async function buildVmConfigRecord(
 
 function diskRecord(disk: VmDisk, index: number, vm: string, note: (text: string) => void): VmDiskRecord {
   if (disk.controllerType === undefined) {
+    const controller = disk.controllerXsiType ?? `device ${disk.controllerKey}`;
     note(
-      `${disk.label} of VM ${vm} sits on a ${disk.controllerXsiType} controller, which Snapferry does not know; ` +
+      `${disk.label} of VM ${vm} sits on a ${controller} controller, which Snapferry does not know; ` +
         "its configuration records an LSI Logic controller, which a restore will create instead",
     );
   }
   return {
     index,
-    deviceKey: disk.deviceKey,
+    deviceKey: disk.key,
     capacityBytes: disk.capacityBytes,
     controllerKey: disk.controllerKey,
     controllerType: disk.controllerType ?? "lsilogic",
-    busNumber: disk.busNumber,
-    unitNumber: disk.unitNumber,
+    busNumber: disk.busNumber ?? 0,
+    unitNumber: disk.unitNumber ?? 0,
     thin: disk.thin,
     file: disk.file,
   };
 }
 
-/** Distributed port group key to name, for the VM's networks (one collector call, none without any). */
-async function portgroupNames(client: VimClient, vm: VmState): Promise<Map<string, string>> {
-  const refs = vm.networks.filter((n) => n.type === "DistributedVirtualPortgroup");
-  if (refs.length === 0) return new Map();
-  const found = await retrievePaged(
-    client,
-    {
-      fields: {
-        propSet: { fields: { type: "DistributedVirtualPortgroup", all: false, pathSet: ["name", "key"] } },
-        objectSet: refs.map((obj) => ({ fields: { obj } })),
-      },
-    },
-    {},
-  );
-  return new Map(
-    found.map((o) => [o.props.get("key")?.text ?? o.obj.value, o.props.get("name")?.text ?? o.obj.value]),
-  );
+/**
+ * Names the VM's distributed port groups by their real key (one collector call, none without any);
+ * standard networks need no lookup, since their backing carries the name.
+ */
+async function portgroupNamer(client: VimClient, networks: readonly MoRef[]): Promise<NetworkNamer> {
+  const refs = networks.filter((n) => n.type === "DistributedVirtualPortgroup");
+  const found = await retrieveObjects(client, refs, "DistributedVirtualPortgroup", ["name", "key"]);
+  const byRef = new Map<string, string>();
+  const byKey = new Map<string, string>();
+  for (const o of found) {
+    const name = o.props.get("name")?.text ?? o.obj.value;
+    byRef.set(o.obj.value, name);
+    byKey.set(o.props.get("key")?.text ?? o.obj.value, name);
+  }
+  return {
+    byMoRef: (ref) => (ref.type === "DistributedVirtualPortgroup" ? byRef.get(ref.value) : undefined),
+    byPortgroupKey: (key) => byKey.get(key),
+  };
 }

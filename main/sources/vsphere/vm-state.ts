@@ -2,29 +2,23 @@
  * What a backup must know about a VM before it takes a snapshot, read in one PropertyCollector
  * call: identity, hardware, where it runs and stores its files, VMware Tools, CBT and the snapshot
  * tree (with each snapshot's description, where Snapferry records which job made it).
+ *
+ * Not the inventory's VmDetails: those name every place (host, cluster, pool) from a whole-site
+ * read and leave unknowns undefined for display, whereas a backup reads one VM, needs morefs to act
+ * on, and must refuse what it cannot record (no instance UUID) or fill the record's defaults. The
+ * device list and the snapshot tree are read by the same code as the inventory's.
  */
 import { SnapferryError } from "../../common/errors.js";
-import type { SnapshotTreeNode } from "./chain-health.js";
 import { parseMoRef, parseMoRefs, type MoRef } from "./moref.js";
 import { retrieveProperties } from "./property-collector.js";
-import { child, children, text, type XmlNode } from "./soap-xml.js";
+import { readSnapshotInfo, type VmSnapshotInfo } from "./snapshot-tree.js";
+import type { XmlNode } from "./soap-xml.js";
 import type { VimClient } from "./vim-client.js";
+import { booleanOf, numberOf } from "./vim-values.js";
+import type { VmSettings } from "./vm-config-record.js";
 
-export interface SnapshotNode extends SnapshotTreeNode {
+export interface VmState extends VmSettings, VmSnapshotInfo {
   ref: MoRef;
-  description: string;
-  quiesced: boolean;
-  children: SnapshotNode[];
-}
-
-export interface VmState {
-  ref: MoRef;
-  name: string;
-  instanceUuid: string;
-  guestId: string;
-  numCPUs: number;
-  memoryMB: number;
-  firmware: "bios" | "efi";
   powerState: string;
   changeTrackingEnabled: boolean;
   /** "[datastore] folder/vm.vmx". */
@@ -33,9 +27,8 @@ export interface VmState {
   datastores: MoRef[];
   networks: MoRef[];
   toolsRunning: boolean;
+  /** The `config.hardware.device` value: read with vm-disks.ts and vm-nics.ts. */
   devices: XmlNode | undefined;
-  rootSnapshots: SnapshotNode[];
-  currentSnapshot: MoRef | undefined;
 }
 
 const VM_PATHS = [
@@ -71,51 +64,22 @@ export async function readVmState(client: VimClient, ref: MoRef, signal?: AbortS
     );
   }
   const host = props.get("runtime.host");
-  const snapshot = props.get("snapshot");
-  const current = child(snapshot, "currentSnapshot");
   return {
     ref,
     name,
     instanceUuid,
     guestId: value("config.guestId") ?? "otherGuest64",
-    numCPUs: Number(value("config.hardware.numCPU") ?? "1") || 1,
-    memoryMB: Number(value("config.hardware.memoryMB") ?? "1024") || 1024,
+    numCPUs: numberOf(props.get("config.hardware.numCPU")) || 1,
+    memoryMB: numberOf(props.get("config.hardware.memoryMB")) || 1024,
     firmware: value("config.firmware") === "efi" ? "efi" : "bios",
     powerState: value("runtime.powerState") ?? "unknown",
-    changeTrackingEnabled: value("config.changeTrackingEnabled") === "true",
+    changeTrackingEnabled: booleanOf(props.get("config.changeTrackingEnabled")) ?? false,
     vmxPath: value("config.files.vmPathName") || undefined,
     host: host ? parseMoRef(host, client.server) : undefined,
     datastores: parseMoRefs(props.get("datastore"), client.server),
     networks: parseMoRefs(props.get("network"), client.server),
     toolsRunning: value("guest.toolsRunningStatus") === "guestToolsRunning",
     devices: props.get("config.hardware.device"),
-    rootSnapshots: parseSnapshotTree(children(snapshot, "rootSnapshotList"), client.server),
-    currentSnapshot: current ? parseMoRef(current, client.server) : undefined,
+    ...readSnapshotInfo(props.get("snapshot"), name, client.server),
   };
-}
-
-/** VirtualMachineSnapshotTree elements (rootSnapshotList) as nodes. */
-export function parseSnapshotTree(nodes: readonly XmlNode[], server: string): SnapshotNode[] {
-  return nodes.map((n) => parseSnapshotNode(n, server));
-}
-
-function parseSnapshotNode(node: XmlNode, server: string): SnapshotNode {
-  const snapshotRef = child(node, "snapshot");
-  const ref = snapshotRef ? parseMoRef(snapshotRef, server) : { type: "VirtualMachineSnapshot", value: "" };
-  const id = Number(text(node, "id"));
-  return {
-    ref,
-    snapshot: ref.value,
-    name: text(node, "name") ?? "",
-    description: text(node, "description") ?? "",
-    ...(Number.isSafeInteger(id) && text(node, "id") !== undefined ? { id } : {}),
-    createTime: new Date(text(node, "createTime") ?? ""),
-    quiesced: text(node, "quiesced") === "true",
-    children: children(node, "childSnapshotList").map((c) => parseSnapshotNode(c, server)),
-  };
-}
-
-/** Every snapshot of the tree, parents before children. */
-export function allSnapshots(nodes: readonly SnapshotNode[]): SnapshotNode[] {
-  return nodes.flatMap((n) => [n, ...allSnapshots(n.children)]);
 }

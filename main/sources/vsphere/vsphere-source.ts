@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
 import type { RestorePoint } from "../../repository/restore-point.js";
 import type { BackupSource, DiskSource } from "../disk-source.js";
-import { BackupRefusedError, checkBeforeSnapshot } from "./backup-checks.js";
+import { checkBeforeSnapshot, disksToBackUp } from "./backup-checks.js";
 import { planDiskReads, type PlannedDisk } from "./cbt-planner.js";
 import { flatExtentOf, parseDatastorePath, readSmallFile } from "./datastore-http.js";
 import { DatastoreRangeReader, type RetryPolicy } from "./datastore-reader.js";
@@ -22,12 +22,13 @@ import {
   type BackupSnapshot,
 } from "./snapshot-engine.js";
 import { snapshotName } from "./snapshot-owner.js";
+import { allSnapshots } from "./snapshot-tree.js";
 import type { VimClient } from "./vim-client.js";
 import { serializeVmConfigRecord, VM_CONFIG_FILE } from "./vm-config-record.js";
-import { isIndependent, parseDisks, type VmDisk } from "./vm-hardware.js";
+import { deviceList, readDisks, type VmDisk } from "./vm-disks.js";
 import { findVm, type VmLocation } from "./vm-lookup.js";
 import { buildVmConfigRecord } from "./vm-record-builder.js";
-import { allSnapshots, readVmState, type VmState } from "./vm-state.js";
+import { readVmState, type VmState } from "./vm-state.js";
 import type { VsphereLocation } from "./vsphere-url.js";
 
 export interface VsphereSourceOptions {
@@ -145,19 +146,8 @@ async function removeQuietly(
 async function buildSource(opened: Opened): Promise<VsphereBackupSource> {
   const { client, state, snapshot, options } = opened;
   const { props } = await retrieveProperties(client, snapshot.ref, ["config.hardware.device"]);
-  const all = parseDisks(props.get("config.hardware.device"), state.name);
-  for (const disk of all.filter(isIndependent)) {
-    options.note(
-      `${disk.label} of VM ${state.name} is independent (${disk.diskMode}): snapshots leave it out, so it is not backed up`,
-    );
-  }
-  const disks = all.filter((d) => !isIndependent(d));
-  if (disks.length === 0) {
-    throw new BackupRefusedError(
-      `VM ${state.name} has no disk that a snapshot includes: there is nothing to back up`,
-      "Independent disks are left out of snapshots; change a disk's mode to dependent to back it up.",
-    );
-  }
+  const all = readDisks(deviceList(props.get("config.hardware.device")), { server: client.server });
+  const disks = disksToBackUp(all, state.name, client.server, options.note);
   const diskNames = names(disks);
   const planned: PlannedDisk[] = [];
   for (const [index, disk] of disks.entries()) {
@@ -174,7 +164,7 @@ async function buildSource(opened: Opened): Promise<VsphereBackupSource> {
 function names(disks: readonly VmDisk[]): string[] {
   const base = disks.map((d) => path.posix.basename(parseDatastorePath(d.file).path));
   return base.map((name, i) =>
-    base.indexOf(name) === i ? name : `${path.posix.parse(name).name}-${disks[i]?.deviceKey ?? i}.vmdk`,
+    base.indexOf(name) === i ? name : `${path.posix.parse(name).name}-${disks[i]?.key ?? i}.vmdk`,
   );
 }
 
@@ -201,7 +191,7 @@ async function openDisk(opened: Opened, disk: VmDisk, index: number, name: strin
     size: disk.capacityBytes,
     read: (offset, target) => reader.read(offset, target),
     origin: {
-      deviceKey: disk.deviceKey,
+      deviceKey: disk.key,
       ...(disk.changeId ? { changeId: disk.changeId } : {}),
       file: disk.file,
     },
@@ -229,7 +219,7 @@ function fingerprintOf(opened: Opened, planned: readonly PlannedDisk[]): string 
   const tracked = planned.every((p) => p.disk.changeId !== undefined);
   const state = {
     vm: opened.state.instanceUuid,
-    disks: planned.map((p) => [p.disk.deviceKey, p.disk.capacityBytes, p.disk.changeId ?? null]),
+    disks: planned.map((p) => [p.disk.key, p.disk.capacityBytes, p.disk.changeId ?? null]),
     snapshot: tracked ? null : opened.snapshot.ref.value,
   };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");

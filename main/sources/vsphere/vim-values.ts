@@ -1,7 +1,8 @@
 /**
- * Typed values out of property collector answers. vim sends everything as text; a value that does
- * not parse is treated as absent rather than as zero, so a malformed field never shows as a real
- * (and wrong) capacity or CPU count.
+ * Typed values out of vim answers (property collector values, device lists). vim sends everything
+ * as text; a value that does not parse is treated as absent rather than as zero, so a malformed
+ * field never shows as a real (and wrong) capacity or CPU count. Readers that cannot do without a
+ * value (a backup must know a disk's size) check for absence themselves.
  */
 import { child, type XmlNode } from "./soap-xml.js";
 
@@ -31,12 +32,4 @@ export function dateOf(node: XmlNode | undefined, name?: string): Date | undefin
   if (raw === undefined) return undefined;
   const date = new Date(raw);
   return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-/**
- * vSphere escapes "%", "/" and "\" in entity names (as %25, %2f, %5c) so that inventory paths stay
- * unambiguous; paths keep the escaped form, names shown to people the plain one.
- */
-export function displayName(raw: string): string {
-  return raw.replace(/%(25|2f|5c)/gi, (_, code: string) => String.fromCharCode(parseInt(code, 16)));
 }
