@@ -47,6 +47,11 @@ export interface BackupOptions {
   type?: BackupType;
   /** Segments already done by an interrupted run of the same backup. */
   resumeFrom: Checkpoint | null;
+  /**
+   * Per disk, by segment number: finished segments of an interrupted run that read another state
+   * of the source, which the source vouched are unchanged since (see resume-check.ts).
+   */
+  stillValid?: (string | undefined)[][];
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   workers?: number;
@@ -84,7 +89,13 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     type: options.type ?? (parent ? "incremental" : "full"),
     parent: parent?.id ?? null,
     consistency: source.consistency,
-    disks: source.disks.map((d, i) => ({ index: i, size: d.size, segments: [] })),
+    // The origin lets a resume that reads a newer state tell which finished segments still hold.
+    disks: source.disks.map((d, i) => ({
+      index: i,
+      size: d.size,
+      segments: [],
+      ...(d.origin ? { origin: d.origin } : {}),
+    })),
   };
   const workers = options.workers ?? defaultWorkerCount();
   const run: Run = {
@@ -165,6 +176,12 @@ async function backupDisk(run: Run, diskIndex: number, disk: DiskSource): Promis
     const last = Math.min(first + SEGMENT_CHUNKS, chunks);
     const segBytes = Math.min(last * chunkSize, disk.size) - first * chunkSize;
     if (seg < done.segments.length) {
+      run.meter.bytesDone += segBytes;
+      continue;
+    }
+    const valid = run.options.stillValid?.[diskIndex]?.[seg];
+    if (valid !== undefined) {
+      done.segments.push(valid);
       run.meter.bytesDone += segBytes;
       continue;
     }

@@ -4,17 +4,30 @@
  * each disk that are complete. `backup --resume` skips those segments; the blobs they name are
  * already in the repository, so nothing is sent twice.
  *
+ * Each disk also records its origin as the interrupted run saw it (vSphere: the snapshot's CBT
+ * change id). A resume that reads a NEW snapshot asks CBT what changed since then and keeps only
+ * the finished segments nothing changed in (engines/resume-check.ts); without an origin (older
+ * checkpoints, image sources) a changed source starts over.
+ *
  * Prune treats the segments named in checkpoints as live, so a prune between a crash and the
  * resume does not throw away what the resume will reuse.
  */
 import { createHash } from "node:crypto";
 import { CorruptDataError } from "../common/errors.js";
-import type { BackupType, Consistency, SourceInfo } from "./restore-point.js";
+import {
+  isDiskOrigin,
+  type BackupType,
+  type Consistency,
+  type DiskOrigin,
+  type SourceInfo,
+} from "./restore-point.js";
 
 export interface CheckpointDisk {
   index: number;
   size: number;
   segments: string[];
+  /** The disk's state the segments hold; absent in checkpoints written before it existed. */
+  origin?: DiskOrigin;
 }
 
 export interface Checkpoint {
@@ -45,7 +58,12 @@ export function validateCheckpoint(value: unknown, what: string): Checkpoint {
     typeof v.fingerprint === "string" &&
     typeof v.restorePointId === "string" &&
     Array.isArray(v.disks) &&
-    v.disks.every((d) => Array.isArray(d.segments) && d.segments.every((s) => typeof s === "string"));
+    v.disks.every(
+      (d) =>
+        Array.isArray(d.segments) &&
+        d.segments.every((s) => typeof s === "string") &&
+        (d.origin === undefined || isDiskOrigin(d.origin)),
+    );
   if (!ok) throw new CorruptDataError(`${what} is damaged`);
   return v as Checkpoint;
 }

@@ -99,7 +99,7 @@ function isDiskRecord(v: unknown): v is DiskRecord {
   );
 }
 
-function isDiskOrigin(v: unknown): v is DiskOrigin {
+export function isDiskOrigin(v: unknown): v is DiskOrigin {
   return (
     isRecord(v) &&
     (v.deviceKey === undefined || typeof v.deviceKey === "number") &&

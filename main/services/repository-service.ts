@@ -11,6 +11,7 @@ import { readChangedRanges, type ByteRange } from "../engines/changed-ranges.js"
 import { formatBytes } from "../common/size.js";
 import type { ProgressListener } from "../engines/progress.js";
 import { restoreDisk } from "../engines/restore.js";
+import { canRevalidate, revalidateCheckpoint } from "../engines/resume-check.js";
 import type { EncryptionMode } from "../repository/config.js";
 import { Repository, type PasswordProvider } from "../repository/repository.js";
 import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
@@ -106,11 +107,20 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
     const key = sourceKey(source.info);
     const index = await repo.loadIndex();
     let checkpoint = await repo.readCheckpoint(key);
+    let stillValid: (string | undefined)[][] | undefined;
     if (checkpoint && !request.resume) {
       note(
         `an interrupted backup of ${source.info.location} was found; starting over (pass --resume to continue it)`,
       );
       checkpoint = undefined;
+    } else if (checkpoint && checkpoint.fingerprint !== source.fingerprint && canRevalidate(source)) {
+      // A new snapshot: keep only the finished segments change tracking vouches for.
+      ({ checkpoint, stillValid } = await revalidateCheckpoint(
+        checkpoint,
+        source,
+        repo.config.chunkSize,
+        note,
+      ));
     } else if (checkpoint && checkpoint.fingerprint !== source.fingerprint) {
       note(`the source changed since the interrupted backup; starting over`);
       checkpoint = undefined;
@@ -121,9 +131,9 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
       // Packs closed after the last checkpoint are not in any index file yet: take them in.
       const orphans = await repo.indexOrphanPacks(index);
       await repo.writeIndexFile(orphans);
-      note(
-        `resuming: ${checkpoint.disks.reduce((n, d) => n + d.segments.length, 0)} segments already stored`,
-      );
+      const stored = checkpoint.disks.reduce((n, d) => n + d.segments.length, 0);
+      const kept = (stillValid ?? []).flat().filter((id) => id !== undefined).length;
+      note(`resuming: ${stored + kept} segments already stored`);
     }
     const kind: BackupKind = request.full ? "full" : (request.type ?? "incremental");
     const parent =
@@ -146,6 +156,7 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
       parent,
       type: parent ? (kind === "differential" ? "differential" : "incremental") : "full",
       resumeFrom: checkpoint ?? null,
+      ...(stillValid ? { stillValid } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     });

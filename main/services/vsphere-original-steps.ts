@@ -9,7 +9,6 @@
  */
 import { CancelledError, SnapferryError } from "../common/errors.js";
 import type { ProgressListener } from "../engines/progress.js";
-import { restoreDisk } from "../engines/restore.js";
 import type { ChunkIndex } from "../repository/chunk-index.js";
 import type { Repository } from "../repository/repository.js";
 import { formatDatastorePath, type DatastorePath } from "../sources/vsphere/datastore-http.js";
@@ -19,15 +18,14 @@ import {
   putSmallFile,
   type DeleteOutcome,
 } from "../sources/vsphere/datastore-files.js";
-import { datastoreFileSize, openDatastoreUpload } from "../sources/vsphere/datastore-upload.js";
 import { flatDiskDescriptor } from "../sources/vsphere/flat-descriptor.js";
 import { retryWhileUnreachable } from "../sources/vsphere/retry-unreachable.js";
-import { SERVICE_INSTANCE } from "../sources/vsphere/service-content.js";
 import type { VimClient } from "../sources/vsphere/vim-client.js";
 import { filesOf } from "../sources/vsphere/vm-disk-files.js";
 import { attachedDiskFiles, swapDiskFiles } from "../sources/vsphere/vm-disk-swap.js";
 import { powerOffVm, powerOnVm } from "../sources/vsphere/vm-power.js";
 import type { DiskReplacement, OriginalRestorePlan } from "./vsphere-original-plan.js";
+import { uploadDisk } from "./vsphere-restore-disks.js";
 import { explainSwapFailure, withFate } from "./vsphere-original-failure.js";
 
 export interface StepContext {
@@ -103,28 +101,20 @@ async function writeNewDisk(ctx: StepContext, d: DiskReplacement, written: Datas
   const size = d.disk.capacityBytes;
   const label = `disk ${d.data.index} (${d.data.name})`;
   written.push(d.newFlat);
-  // Renews an expired session now: a streamed upload cannot be repeated after a 401.
-  await client.invoke("CurrentTime", { _this: SERVICE_INSTANCE });
-  await restoreDisk({
-    repo: ctx.repo,
-    index: ctx.index,
-    restorePoint: plan.restorePoint,
-    disk: d.data,
-    target: formatDatastorePath(d.newFlat),
-    overwrite: true,
-    openTarget: () =>
-      Promise.resolve(openDatastoreUpload(client, { file, size, label, ...(signal ? { signal } : {}) })),
-    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
-    ...(signal ? { signal } : {}),
-  });
-  const stored = await datastoreFileSize(client, file);
-  if (stored !== undefined && stored !== size) {
-    throw new SnapferryError(
-      "target",
-      `after uploading ${label}, ${client.server} reports ${formatDatastorePath(d.newFlat)} as ${stored} bytes instead of ${size}`,
-      "The datastore may be full or the host may have cut the upload short; check its free space and run the restore again.",
-    );
-  }
+  await uploadDisk(
+    {
+      client,
+      repo: ctx.repo,
+      index: ctx.index,
+      rp: plan.restorePoint,
+      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+      ...(signal ? { signal } : {}),
+    },
+    file,
+    size,
+    d.data,
+    label,
+  );
   written.push(d.newDescriptor);
   const descriptor = flatDiskDescriptor({
     flatFileName: d.newFlat.path.split("/").at(-1) ?? d.newFlat.path,

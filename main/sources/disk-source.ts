@@ -20,6 +20,12 @@ export interface DiskSource {
   changedRanges?: ByteRange[];
   /** Recorded in the restore point (vSphere: device key and CBT change id). */
   origin?: DiskOrigin;
+  /**
+   * What changed on this disk between `origin` (an earlier state of it, recorded by an interrupted
+   * run) and the state read now: lets a resume keep finished segments nothing changed in.
+   * Undefined when the source cannot tell (CBT reset, another disk); it says why in a note.
+   */
+  changedSince?(origin: DiskOrigin, note: (text: string) => void): Promise<ByteRange[] | undefined>;
 }
 
 export interface BackupSource {

@@ -5,7 +5,8 @@
  * reset, the disk was resized or replaced, CBT was off), the disk is read whole and only new chunks
  * are stored: slower, never wrong. Each fallback is said in a note.
  */
-import type { DiskRecord, RestorePoint } from "../../repository/restore-point.js";
+import type { ByteRange } from "../../engines/changed-ranges.js";
+import type { DiskOrigin, DiskRecord, RestorePoint } from "../../repository/restore-point.js";
 import type { DiskSource } from "../disk-source.js";
 import { ALL_ALLOCATED, allocationFromAreas, queryChangedAreas } from "./changed-areas.js";
 import type { MoRef } from "./moref.js";
@@ -55,6 +56,39 @@ export async function planDiskReads(
       continue;
     }
     await useChangedAreas(ctx, planned, parent.disks[planned.index]?.origin?.changeId ?? ALL_ALLOCATED, note);
+  }
+}
+
+/**
+ * What changed on a disk since the state an interrupted backup read (its `origin`), for a resume
+ * that reads this snapshot instead. Undefined, with a note, when CBT cannot say.
+ */
+export async function changedSinceOrigin(
+  ctx: CbtContext,
+  planned: PlannedDisk,
+  origin: DiskOrigin,
+  note: (text: string) => void,
+): Promise<ByteRange[] | undefined> {
+  const redo = (why: string): undefined => {
+    note(`${label(planned)}: ${why}; its finished segments are read again`);
+    return undefined;
+  };
+  if (origin.deviceKey !== planned.disk.key) {
+    return redo(
+      `it is another virtual disk than in the interrupted backup (device key ${planned.disk.key}, was ${origin.deviceKey ?? "unknown"})`,
+    );
+  }
+  if (!ctx.cbt || planned.disk.changeId === undefined || !origin.changeId)
+    return redo("CBT cannot say what changed since the interrupted backup (it was off or had no change id)");
+  try {
+    return await query(ctx, planned, origin.changeId);
+  } catch (err) {
+    if (!(err instanceof VsphereFaultError)) throw err;
+    return redo(
+      RESET_FAULTS.includes(err.faultType)
+        ? "CBT was reset since the interrupted backup"
+        : `CBT could not say what changed since the interrupted backup (${err.message})`,
+    );
   }
 }
 

@@ -9,9 +9,10 @@ import { SnapferryError } from "../../common/errors.js";
 import { parseMoRef, type MoRef } from "./moref.js";
 import { retrieveProperties } from "./property-collector.js";
 import type { SoapFields, SoapObject } from "./soap-envelope.js";
-import { child, children, text, type XmlNode } from "./soap-xml.js";
+import { child, text, type XmlNode } from "./soap-xml.js";
 import { waitForTask } from "./tasks.js";
 import { requireReturnval, type VimClient } from "./vim-client.js";
+import { deviceList, readDisks } from "./vm-disks.js";
 
 export interface DiskSwap {
   /** The VirtualDisk as the VM's config.hardware.device lists it now. */
@@ -22,9 +23,9 @@ export interface DiskSwap {
 
 const RECONFIGURE_TIMEOUT_MS = 10 * 60_000;
 
-/** Every VirtualDisk of a device list, by device key. */
+/** Every VirtualDisk of a device list, by device key, as the raw node an edit spec copies from. */
 export function diskDevices(devices: XmlNode | undefined): Map<number, XmlNode> {
-  const disks = children(devices, "VirtualDevice").filter((d) => d.xsiType === "VirtualDisk");
+  const disks = deviceList(devices).filter((d) => d.xsiType === "VirtualDisk");
   return new Map(disks.map((d) => [Number(text(d, "key")), d]));
 }
 
@@ -41,11 +42,8 @@ export async function swapDiskFiles(client: VimClient, vm: MoRef, swaps: readonl
 /** The file each disk of the VM uses now, by device key. */
 export async function attachedDiskFiles(client: VimClient, vm: MoRef): Promise<Map<number, string>> {
   const { props } = await retrieveProperties(client, vm, ["config.hardware.device"]);
-  const files = new Map<number, string>();
-  for (const [key, device] of diskDevices(props.get("config.hardware.device"))) {
-    files.set(key, text(child(device, "backing"), "fileName") ?? "");
-  }
-  return files;
+  const disks = readDisks(deviceList(props.get("config.hardware.device")), { server: client.server });
+  return new Map(disks.map((d) => [d.key, d.file]));
 }
 
 /** The disk as it is, fields in schema order, with only the backing's file name changed. */

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { RestorePoint } from "../../repository/restore-point.js";
 import type { BackupSource, DiskSource } from "../disk-source.js";
 import { checkBeforeSnapshot, disksToBackUp } from "./backup-checks.js";
-import { planDiskReads, type PlannedDisk } from "./cbt-planner.js";
+import { changedSinceOrigin, planDiskReads, type CbtContext, type PlannedDisk } from "./cbt-planner.js";
 import { flatExtentOf, parseDatastorePath, readSmallFile } from "./datastore-http.js";
 import { DatastoreRangeReader, type RetryPolicy } from "./datastore-reader.js";
 import { retrieveProperties } from "./property-collector.js";
@@ -237,6 +237,14 @@ function assemble(
   configFiles: Record<string, Buffer>,
 ): VsphereBackupSource {
   const { client, state, snapshot, options } = opened;
+  const cbt: CbtContext = {
+    client,
+    vm: state.ref,
+    snapshot: snapshot.ref,
+    cbt: opened.cbt,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  for (const p of planned) p.source.changedSince = (origin, note) => changedSinceOrigin(cbt, p, origin, note);
   let closed = false;
   return {
     vm: opened.vm,
@@ -251,18 +259,7 @@ function assemble(
     disks: planned.map((p) => p.source),
     configFiles,
     useParent: (parent: RestorePoint | null, note: (text: string) => void) =>
-      planDiskReads(
-        {
-          client,
-          vm: state.ref,
-          snapshot: snapshot.ref,
-          cbt: opened.cbt,
-          ...(options.signal ? { signal: options.signal } : {}),
-        },
-        planned,
-        parent,
-        note,
-      ),
+      planDiskReads(cbt, planned, parent, note),
     close: async () => {
       if (closed) return;
       closed = true;
