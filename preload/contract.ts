@@ -97,12 +97,16 @@ export const inputs = {
     type: v.picklist(BACKUP_TYPES),
     allowCrashConsistent: v.boolean(),
     password: v.optional(password),
+    /** The vSphere password, when the keychain has none for the source (asked after a vsphere-login error). */
+    vspherePassword: v.optional(password),
   }),
   "jobs.restore": v.object({
     repositoryId: id,
     restorePointId: id,
     target: restoreTarget,
     password: v.optional(password),
+    /** The vSphere password for a vSphere target, when the keychain has none for it. */
+    vspherePassword: v.optional(password),
   }),
   "jobs.cancel": v.object({ runId: id }),
   "runs.list": v.object({ limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }),
@@ -150,7 +154,19 @@ export interface LocalInventory {
   vms: { name: string; uuid: string | null; disks: { name: string; size: number; chainDepth: number }[] }[];
 }
 
-export type SourceInventory = ({ kind: "vsphere" } & Inventory) | LocalInventory;
+/**
+ * What crosses a door: Dates travel as ISO 8601 strings. The bridge speaks JSON and IPC would keep
+ * Dates, so main converts them in both doors and the renderer sees one shape.
+ */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+export type SourceInventory = ({ kind: "vsphere" } & Wire<Inventory>) | LocalInventory;
 
 export interface Outputs {
   "app.info": AppInfo;
@@ -188,8 +204,13 @@ export interface ApiError {
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
+/** A job's phases, in order. */
+export const RUN_PHASES = ["pre-check", "snapshot", "transfer", "snapshot-removal", "commit"] as const;
+export type RunPhase = (typeof RUN_PHASES)[number];
+
 export type AppEvent =
-  | { type: "progress"; runId: string; progress: ProgressEvent }
+  /** `phase` where main knows it; without it the UI infers one from the byte counts. */
+  | { type: "progress"; runId: string; progress: ProgressEvent; phase?: RunPhase }
   | { type: "run"; run: CatalogRun }
   | { type: "log"; line: RunLogLine };
 
