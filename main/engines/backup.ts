@@ -143,13 +143,16 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
   }
 }
 
-/** On cancel or failure, keep what is durable so that `--resume` can use it; never hide the error. */
+/** On cancel or failure, keep what is durable so that a resume can use it; never hide the error. */
 async function saveProgressAfterFailure(run: Run): Promise<void> {
   try {
     await run.writer.flush();
     if (run.checkpoint.disks.some((d) => d.segments.length > 0))
       await run.options.repo.writeCheckpoint(run.checkpoint);
   } catch {
+    // The original error is the one to report; what could not be made durable is dropped below.
+  } finally {
+    // After a flush this closes nothing; after a failed one it closes and removes the open pack.
     await run.writer.abort();
   }
 }
@@ -230,50 +233,57 @@ async function backupSegment(
   const ids: Buffer[] = new Array<Buffer>(last - first);
   const window = new TaskWindow(run.window);
   const inFlight = new Map<string, Promise<void>>();
-  for (let c = first; c < last; c++) {
-    if (run.options.signal?.aborted)
-      throw new CancelledError(
-        "the backup",
-        "What was stored is kept: run the same backup with --resume to continue where it stopped.",
-      );
-    const offset = c * chunkSize;
-    const length = Math.min(chunkSize, disk.size - offset);
-    const reused = unchanged(c);
-    if (reused) {
-      if (!reused.equals(HOLE_ID) && !run.writer.known(reused)) {
-        throw new CorruptDataError(
-          `the parent restore point names chunk ${reused.toString("hex").slice(0, 16)}… that is not in the repository`,
+  try {
+    for (let c = first; c < last; c++) {
+      if (run.options.signal?.aborted)
+        throw new CancelledError(
+          "the backup",
+          "What was stored is kept: run the same backup with --resume to continue where it stopped.",
         );
+      const offset = c * chunkSize;
+      const length = Math.min(chunkSize, disk.size - offset);
+      const reused = unchanged(c);
+      if (reused) {
+        if (!reused.equals(HOLE_ID) && !run.writer.known(reused)) {
+          throw new CorruptDataError(
+            `the parent restore point names chunk ${reused.toString("hex").slice(0, 16)}… that is not in the repository`,
+          );
+        }
+        ids[c - first] = reused;
+        run.meter.bytesDone += length;
+        run.meter.tick();
+        continue;
       }
-      ids[c - first] = reused;
-      run.meter.bytesDone += length;
-      run.meter.tick();
-      continue;
-    }
-    if (zeroMap && (await zeroMap.isZero(offset, offset + length))) {
-      // A hole the source told us about: recorded without reading it.
-      ids[c - first] = HOLE_ID;
-      stats.bytesHoles += length;
-      run.meter.bytesDone += length;
-      run.meter.tick();
-      continue;
-    }
-    await window.run(async () => {
-      const data = run.buffers.take(length);
-      await disk.read(offset, data);
-      stats.bytesRead += length;
-      run.meter.bytesRead += length;
-      if (isAllZero(data)) {
+      if (zeroMap && (await zeroMap.isZero(offset, offset + length))) {
+        // A hole the source told us about: recorded without reading it.
         ids[c - first] = HOLE_ID;
         stats.bytesHoles += length;
-        run.buffers.give(data);
-      } else {
-        ids[c - first] = await storeChunk(run, data, stats, inFlight);
+        run.meter.bytesDone += length;
+        run.meter.tick();
+        continue;
       }
-      run.meter.bytesDone += length;
-      run.meter.bytesStored = run.writer.bytesStored;
-      run.meter.tick();
-    });
+      await window.run(async () => {
+        const data = run.buffers.take(length);
+        await disk.read(offset, data);
+        stats.bytesRead += length;
+        run.meter.bytesRead += length;
+        if (isAllZero(data)) {
+          ids[c - first] = HOLE_ID;
+          stats.bytesHoles += length;
+          run.buffers.give(data);
+        } else {
+          ids[c - first] = await storeChunk(run, data, stats, inFlight);
+        }
+        run.meter.bytesDone += length;
+        run.meter.bytesStored = run.writer.bytesStored;
+        run.meter.tick();
+      });
+    }
+  } catch (err) {
+    // Chunks still in flight would otherwise add to the pack writer after the failure path has
+    // flushed it, opening a pack file nobody closes, and read a source that is being closed.
+    await window.settle();
+    throw err;
   }
   await window.drain();
   return ids;

@@ -30,6 +30,14 @@ export class TaskWindow {
     this.throwIfFailed();
   }
 
+  /**
+   * Waits for every started task without throwing: on cancel or failure, nothing may still be
+   * reading the source or adding to the pack writer once the caller cleans up behind it.
+   */
+  async settle(): Promise<void> {
+    while (this.running.size > 0) await Promise.race(this.running);
+  }
+
   private throwIfFailed(): void {
     if (this.failed) throw this.failure;
   }

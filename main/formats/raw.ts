@@ -3,7 +3,7 @@
  * where the OS has it, so the holes of a sparse image are skipped without being read; elsewhere
  * (Windows, block devices) the whole disk counts as data and zero chunks are found by reading.
  */
-import { promises as fs } from "node:fs";
+import { promises as fs, type Stats } from "node:fs";
 import path from "node:path";
 import seek from "snapferry-seek-data";
 import { SnapferryError } from "../common/errors.js";
@@ -20,13 +20,11 @@ async function blockDeviceSize(rdev: number): Promise<number> {
 
 export async function openRaw(file: string): Promise<DiskImageReader> {
   const handle = await openForReading(file, { checkHint: "Check the path of the disk image or device." });
-  const stat = await handle.stat();
-  if (stat.isDirectory()) {
+  const { stat, size } = await measure(handle, file).catch(async (err: unknown) => {
     await handle.close();
-    throw new SnapferryError("source", `${file} is a folder`, "Give a disk image file or a block device.");
-  }
+    throw err;
+  });
   const device = stat.isBlockDevice();
-  const size = device ? await blockDeviceSize(stat.rdev) : stat.size;
   const info: ImageInfo = {
     format: "raw",
     variant: device ? "block device" : "file",
@@ -48,6 +46,14 @@ export async function openRaw(file: string): Promise<DiskImageReader> {
     read: (offset, target) => readFully(handle, file, offset, target, size),
     close: () => handle.close(),
   };
+}
+
+async function measure(handle: fs.FileHandle, file: string): Promise<{ stat: Stats; size: number }> {
+  const stat = await handle.stat();
+  if (stat.isDirectory()) {
+    throw new SnapferryError("source", `${file} is a folder`, "Give a disk image file or a block device.");
+  }
+  return { stat, size: stat.isBlockDevice() ? await blockDeviceSize(stat.rdev) : stat.size };
 }
 
 async function* wholeDisk(size: number): AsyncIterable<Extent> {

@@ -67,7 +67,14 @@ async function backupWork(
   repo: CatalogRepository,
   password: PasswordProvider | undefined,
 ): Promise<(run: RunContext) => Promise<RestorePoint>> {
-  const common = { repo: repo.path, ...(password ? { password } : {}), type: input.type };
+  // The app has no --resume: the next backup of the same source is how a user continues one that
+  // was cancelled, cut off or killed with the app.
+  const common = {
+    repo: repo.path,
+    ...(password ? { password } : {}),
+    type: input.type,
+    resume: "if-interrupted" as const,
+  };
   if (source.kind !== "vsphere") {
     return (run) =>
       backup({

@@ -12,6 +12,7 @@ import { formatBytes } from "../common/size.js";
 import type { ProgressListener } from "../engines/progress.js";
 import { restoreDisk } from "../engines/restore.js";
 import { canRevalidate, revalidateCheckpoint } from "../engines/resume-check.js";
+import type { Checkpoint } from "../repository/checkpoint.js";
 import type { EncryptionMode } from "../repository/config.js";
 import { Repository, type PasswordProvider } from "../repository/repository.js";
 import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
@@ -74,7 +75,13 @@ export async function initRepository(
 export interface BackupRequest extends RepoRef {
   source: string;
   changedRangesFile?: string;
-  resume?: boolean;
+  /**
+   * What to do with the checkpoint of an interrupted backup of the same source. `true` (the CLI's
+   * --resume) continues it, and says so when there is none. "if-interrupted" (the app, where the
+   * next backup is how a user resumes) continues it when it fits the kind of backup asked for and
+   * starts a new one quietly otherwise. Absent or `false` starts over, with a note.
+   */
+  resume?: boolean | "if-interrupted";
   /** Read and store everything, without a parent restore point. */
   full?: boolean;
   /**
@@ -106,11 +113,17 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
     await repo.cleanTemporaryFiles(false);
     const key = sourceKey(source.info);
     const index = await repo.loadIndex();
+    const kind: BackupKind = request.full ? "full" : (request.type ?? "incremental");
     let checkpoint = await repo.readCheckpoint(key);
     let stillValid: (string | undefined)[][] | undefined;
     if (checkpoint && !request.resume) {
       note(
         `an interrupted backup of ${source.info.location} was found; starting over (pass --resume to continue it)`,
+      );
+      checkpoint = undefined;
+    } else if (checkpoint && request.resume === "if-interrupted" && !checkpointFits(checkpoint, kind)) {
+      note(
+        `an interrupted ${checkpoint.type} backup of ${source.info.location} was found; it is not the ${kind} backup asked for, so this one starts over`,
       );
       checkpoint = undefined;
     } else if (checkpoint && checkpoint.fingerprint !== source.fingerprint && canRevalidate(source)) {
@@ -124,7 +137,7 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
     } else if (checkpoint && checkpoint.fingerprint !== source.fingerprint) {
       note(`the source changed since the interrupted backup; starting over`);
       checkpoint = undefined;
-    } else if (!checkpoint && request.resume) {
+    } else if (!checkpoint && request.resume === true) {
       note(`no interrupted backup of ${source.info.location} to resume; starting a new one`);
     }
     if (checkpoint) {
@@ -135,7 +148,6 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
       const kept = (stillValid ?? []).flat().filter((id) => id !== undefined).length;
       note(`resuming: ${stored + kept} segments already stored`);
     }
-    const kind: BackupKind = request.full ? "full" : (request.type ?? "incremental");
     const parent =
       kind === "full" || kind === "active-full"
         ? null
@@ -164,6 +176,17 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
     await lock.release();
     await source.close();
   }
+}
+
+/**
+ * Whether continuing an interrupted run gives the kind of backup asked for. A run without a parent
+ * fits any kind: it stores everything, which is what a full is and what an incremental with no
+ * earlier restore point becomes. A run with a parent fits only the same kind (a full must not get
+ * one, and an incremental and a differential name different parents).
+ */
+function checkpointFits(checkpoint: Checkpoint, kind: BackupKind): boolean {
+  if (checkpoint.parent === null) return true;
+  return kind === checkpoint.type;
 }
 
 /** Below this a backup cannot get far: refuse before writing anything. */

@@ -11,11 +11,10 @@ export async function openImageSource(imagePath: string): Promise<BackupSource> 
   const absolute = path.resolve(imagePath);
   const reader = await openDiskImage(absolute);
   // Every layer of a chain counts: a change to a parent changes the disk too.
-  const stamps: string[] = [];
-  for (const layer of reader.info.chain) {
-    const stat = await fs.stat(layer.path);
-    stamps.push(`${stat.size}:${stat.mtimeMs}:${stat.ino}`);
-  }
+  const stamps = await layerStamps(reader.info.chain).catch(async (err: unknown) => {
+    await reader.close();
+    throw err;
+  });
   return {
     info: { kind: "image", location: absolute },
     consistency: "crash",
@@ -31,4 +30,13 @@ export async function openImageSource(imagePath: string): Promise<BackupSource> 
     configFiles: {},
     close: () => reader.close(),
   };
+}
+
+async function layerStamps(chain: readonly { path: string }[]): Promise<string[]> {
+  const stamps: string[] = [];
+  for (const layer of chain) {
+    const stat = await fs.stat(layer.path);
+    stamps.push(`${stat.size}:${stat.mtimeMs}:${stat.ino}`);
+  }
+  return stamps;
 }
