@@ -10,6 +10,7 @@ import { inputs, type ApiInput } from "../../preload/contract.js";
 import type { Catalog, CatalogJob, CatalogRepository, CatalogSource } from "../catalog/catalog-api.js";
 import { refreshRestorePoints } from "../catalog/rebuild.js";
 import { SnapferryError, UsageError } from "../common/errors.js";
+import { formatBytes } from "../common/size.js";
 import type { PasswordProvider } from "../repository/repository.js";
 import type { RestorePoint } from "../repository/restore-point.js";
 import { backup } from "./repository-service.js";
@@ -30,8 +31,14 @@ export async function startBackup(ctx: AppContext, input: BackupInput): Promise<
     { jobId: job.id, kind: "backup", title: job.name, repositoryId: repo.repositoryId, cancellable: true },
     async (run) => {
       const rp = await work(run);
+      const outcome = outcomeOf(rp);
+      // A successful run's log would otherwise be empty: say what was kept, as restic's summary does.
+      run.note(
+        `restore point ${rp.id} committed: ${rp.disks.length} disk(s), ${formatBytes(outcome.bytesRead ?? 0)} read, ` +
+          `${formatBytes(outcome.bytesStored ?? 0)} stored`,
+      );
       await refreshCache(ctx, repo, password.provider, run);
-      return outcomeOf(rp);
+      return outcome;
     },
   );
   return { runId: run.id };
