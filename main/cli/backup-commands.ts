@@ -2,8 +2,6 @@
 import { CorruptDataError, UsageError } from "../common/errors.js";
 import { formatBytes, parseSize } from "../common/size.js";
 import { DEFAULT_CHUNK_SIZE } from "../repository/file-formats.js";
-import * as service from "../services/repository-service.js";
-import * as images from "../services/image-service.js";
 import { common, count, positional, repoOf, str, type Command } from "./command.js";
 import { passwordProvider } from "./password.js";
 import {
@@ -34,7 +32,9 @@ export const backupCommands: Record<string, Command> = {
       }
       const chunkText = str(ctx, "chunk-size");
       const ref = repoOf(ctx);
-      const result = await service.initRepository({
+      const result = await (
+        await import("../services/repository-service.js")
+      ).initRepository({
         repo: ref.repo,
         encryption,
         chunkSize: chunkText ? parseSize(chunkText) : DEFAULT_CHUNK_SIZE,
@@ -74,7 +74,9 @@ export const backupCommands: Record<string, Command> = {
       const type = backupKindOf(ctx);
       const rp =
         (await backupVsphereIfNamed(ctx, ref, source, onNote)) ??
-        (await service.backup({
+        (await (
+          await import("../services/repository-service.js")
+        ).backup({
           ...ref,
           source,
           ...(changed ? { changedRangesFile: changed } : {}),
@@ -120,7 +122,9 @@ export const backupCommands: Record<string, Command> = {
     options: common,
     async run(ctx) {
       const ref = repoOf(ctx);
-      const { points, damaged } = await service.listRestorePoints(ref);
+      const { points, damaged } = await (
+        await import("../services/repository-service.js")
+      ).listRestorePoints(ref);
       if (ctx.out.json) {
         process.stdout.write(JSON.stringify(points) + "\n");
       } else {
@@ -168,13 +172,21 @@ export const backupCommands: Record<string, Command> = {
       if (!target)
         throw new UsageError("--target is required", "Give the file or device to write the disk to.");
       const disk = count(ctx, "disk");
-      const result = await service.restore({
+      const result = await (
+        await import("../services/repository-service.js")
+      ).restore({
         ...ref,
         restorePoint,
         target,
         ...(disk !== undefined ? { disk } : {}),
         overwrite: ctx.values.overwrite === true,
-        ...(str(ctx, "format") ? { format: images.parseWriteFormat(str(ctx, "format") ?? "raw") } : {}),
+        ...(str(ctx, "format")
+          ? {
+              format: (await import("../services/image-service.js")).parseWriteFormat(
+                str(ctx, "format") ?? "raw",
+              ),
+            }
+          : {}),
         vmFolder: ctx.values["vm-folder"] === true,
         onProgress: (e) => ctx.out.progress(e),
         signal: ctx.signal,

@@ -5,7 +5,6 @@
  */
 import { UsageError } from "../common/errors.js";
 import type { RepoRef, BackupKind } from "../services/repository-service.js";
-import { backupVsphereVm } from "../services/vsphere-backup.js";
 import type { RestorePoint } from "../repository/restore-point.js";
 import { isVsphereUrl, parseVsphereUrl } from "../sources/vsphere/vsphere-url.js";
 import { str, type CommandContext } from "./command.js";
@@ -44,7 +43,7 @@ export async function backupVsphereIfNamed(
   if (!isVsphereUrl(source)) return undefined;
   const location = parseVsphereUrl(source, "vsphere://HOST[:PORT]/VM (a VM name or inventory path)");
   const type = backupKindOf(ctx);
-  return backupVsphereVm({
+  return (await import("../services/vsphere-backup.js")).backupVsphereVm({
     ...ref,
     location,
     connect: () => connectFromCli(location, ctx),

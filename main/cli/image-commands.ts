@@ -1,7 +1,6 @@
 /** Disk image tools that need no repository: inspect, convert. */
 import { UsageError } from "../common/errors.js";
 import { formatBytes } from "../common/size.js";
-import * as images from "../services/image-service.js";
 import { positional, str, type Command } from "./command.js";
 
 export const imageCommands: Record<string, Command> = {
@@ -10,7 +9,9 @@ export const imageCommands: Record<string, Command> = {
     usage: "inspect FILE-OR-FOLDER [--json]",
     options: { json: { type: "boolean" } },
     async run(ctx) {
-      const report = await images.inspect(positional(ctx, 0, "FILE-OR-FOLDER"));
+      const report = await (
+        await import("../services/image-service.js")
+      ).inspect(positional(ctx, 0, "FILE-OR-FOLDER"));
       if (ctx.out.json) {
         ctx.out.object(report);
         return;
@@ -46,10 +47,12 @@ export const imageCommands: Record<string, Command> = {
       const formatText = str(ctx, "format");
       if (!formatText)
         throw new UsageError("--format is required", "Name the output format, e.g. --format qcow2.");
-      const result = await images.convert({
+      const result = await (
+        await import("../services/image-service.js")
+      ).convert({
         input,
         output,
-        format: images.parseWriteFormat(formatText),
+        format: (await import("../services/image-service.js")).parseWriteFormat(formatText),
         overwrite: ctx.values.overwrite === true,
         onProgress: (e) => ctx.out.progress(e),
       });

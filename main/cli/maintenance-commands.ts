@@ -1,7 +1,7 @@
 /** Repository upkeep: check, forget, prune, stats, rebuild-index, unlock. */
+import type { PruneReport } from "../services/maintenance-service.js";
 import { UsageError } from "../common/errors.js";
 import { formatBytes } from "../common/size.js";
-import * as maintenance from "../services/maintenance-service.js";
 import { common, count, repoOf, str, type Command, type CommandContext } from "./command.js";
 
 export const maintenanceCommands: Record<string, Command> = {
@@ -10,7 +10,9 @@ export const maintenanceCommands: Record<string, Command> = {
     usage: "check --repo DIR [--read-data] [--json]",
     options: { ...common, "read-data": { type: "boolean" } },
     async run(ctx) {
-      const report = await maintenance.check({
+      const report = await (
+        await import("../services/maintenance-service.js")
+      ).check({
         ...repoOf(ctx),
         readData: ctx.values["read-data"] === true,
         onProgress: (e) => ctx.out.progress(e),
@@ -60,13 +62,16 @@ export const maintenanceCommands: Record<string, Command> = {
         );
       }
       const dryRun = ctx.values["dry-run"] === true;
-      const result = await maintenance.forget({ ...repoOf(ctx), policy, dryRun });
+      const result = await (
+        await import("../services/maintenance-service.js")
+      ).forget({ ...repoOf(ctx), policy, dryRun });
       if (ctx.out.json) ctx.out.object(result);
       for (const k of result.keep)
         ctx.out.line(`keep    ${k.id.slice(0, 8)}  ${k.time}  ${k.reasons.join(", ")}`);
       for (const r of result.remove)
         ctx.out.line(`${dryRun ? "would remove" : "removed"} ${r.id.slice(0, 8)}  ${r.time}`);
-      if (ctx.values.prune === true && !dryRun) await printPrune(ctx, await maintenance.prune(repoOf(ctx)));
+      if (ctx.values.prune === true && !dryRun)
+        await printPrune(ctx, await (await import("../services/maintenance-service.js")).prune(repoOf(ctx)));
     },
   },
 
@@ -75,7 +80,7 @@ export const maintenanceCommands: Record<string, Command> = {
     usage: "prune --repo DIR [--json]",
     options: common,
     async run(ctx) {
-      await printPrune(ctx, await maintenance.prune(repoOf(ctx)));
+      await printPrune(ctx, await (await import("../services/maintenance-service.js")).prune(repoOf(ctx)));
     },
   },
 
@@ -84,7 +89,7 @@ export const maintenanceCommands: Record<string, Command> = {
     usage: "stats --repo DIR [--json]",
     options: common,
     async run(ctx) {
-      const s = await maintenance.stats(repoOf(ctx));
+      const s = await (await import("../services/maintenance-service.js")).stats(repoOf(ctx));
       if (ctx.out.json) {
         ctx.out.object(s);
         return;
@@ -105,7 +110,7 @@ export const maintenanceCommands: Record<string, Command> = {
     usage: "rebuild-index --repo DIR [--json]",
     options: common,
     async run(ctx) {
-      const r = await maintenance.rebuildIndex(repoOf(ctx));
+      const r = await (await import("../services/maintenance-service.js")).rebuildIndex(repoOf(ctx));
       if (ctx.out.json) ctx.out.object(r);
       ctx.out.line(
         `indexed ${r.blobs} blobs in ${r.packs} packs${r.skipped ? `; ${r.skipped} unreadable packs skipped` : ""}`,
@@ -120,7 +125,9 @@ export const maintenanceCommands: Record<string, Command> = {
     async run(ctx) {
       const repo = str(ctx, "repo") ?? process.env.SNAPFERRY_REPOSITORY;
       if (!repo) throw new UsageError("--repo is required");
-      const removed = await maintenance.unlock(repo, ctx.values["remove-all"] === true);
+      const removed = await (
+        await import("../services/maintenance-service.js")
+      ).unlock(repo, ctx.values["remove-all"] === true);
       if (ctx.out.json) ctx.out.object({ removed });
       for (const l of removed)
         ctx.out.line(`removed ${l.kind} lock of ${l.operation} on ${l.host} (pid ${l.pid})`);
@@ -129,7 +136,7 @@ export const maintenanceCommands: Record<string, Command> = {
   },
 };
 
-async function printPrune(ctx: CommandContext, r: maintenance.PruneReport): Promise<void> {
+async function printPrune(ctx: CommandContext, r: PruneReport): Promise<void> {
   if (ctx.out.json) {
     ctx.out.object({ prune: r });
     return;

@@ -4,7 +4,6 @@
  */
 import { UsageError } from "../common/errors.js";
 import type { RepoRef } from "../services/repository-service.js";
-import { restoreToVsphere } from "../services/vsphere-restore.js";
 import { isVsphereUrl, parseVsphereUrl } from "../sources/vsphere/vsphere-url.js";
 import { str, type CommandContext } from "./command.js";
 import { connectFromCli, vsphereLoginOptions } from "./vsphere-login.js";
@@ -54,7 +53,9 @@ export async function restoreToVsphereIfAsked(
   const name = required(ctx, "name", "the name of the new VM");
   const onNote = (note: string): unknown =>
     ctx.out.json ? ctx.out.object({ note }) : process.stderr.write(`note: ${note}\n`);
-  const result = await restoreToVsphere({
+  const result = await (
+    await import("../services/vsphere-restore.js")
+  ).restoreToVsphere({
     ...ref,
     restorePoint,
     location,

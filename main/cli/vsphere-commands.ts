@@ -1,6 +1,5 @@
 /** `snapferry vsphere SUBCOMMAND`: commands about an ESXi host or vCenter itself (now: inventory). */
 import { UsageError } from "../common/errors.js";
-import { vsphereInventory } from "../services/vsphere-service.js";
 import { parseVsphereUrl, type VsphereLocation } from "../sources/vsphere/vsphere-url.js";
 import { str, type Command, type CommandContext } from "./command.js";
 import { inventoryText } from "./vsphere-inventory-text.js";
@@ -34,7 +33,9 @@ async function inventory(ctx: CommandContext): Promise<void> {
   const location = serverOf(ctx);
   const client = await connectFromCli(location, ctx);
   try {
-    const result = await vsphereInventory(client, new Date(), { signal: ctx.signal });
+    const result = await (
+      await import("../services/vsphere-service.js")
+    ).vsphereInventory(client, new Date(), { signal: ctx.signal });
     if (ctx.out.json) ctx.out.object(result);
     else for (const line of inventoryText(result)) ctx.out.line(line);
   } finally {

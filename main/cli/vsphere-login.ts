@@ -4,9 +4,6 @@
  * keychain, or a prompt on a terminal, in that order.
  */
 import { UsageError } from "../common/errors.js";
-import { connectVsphere } from "../services/vsphere-connection.js";
-import { resolveVspherePassword } from "../sources/vsphere/credential-store.js";
-import { KeychainCredentialStore } from "../sources/vsphere/keychain-credential-store.js";
 import type { VimClient } from "../sources/vsphere/vim-client.js";
 import type { VsphereLocation } from "../sources/vsphere/vsphere-url.js";
 import { str, type CommandContext } from "./command.js";
@@ -31,18 +28,22 @@ export function vsphereUser(ctx: CommandContext): string {
 export async function connectFromCli(location: VsphereLocation, ctx: CommandContext): Promise<VimClient> {
   const user = vsphereUser(ctx);
   const accept = str(ctx, "accept-thumbprint");
-  return connectVsphere({
+  return (await import("../services/vsphere-connection.js")).connectVsphere({
     host: location.host,
     port: location.port,
     server: location.server,
     user,
     ...(accept ? { acceptThumbprint: accept } : {}),
     password: async () => {
-      const resolved = await resolveVspherePassword({
+      const resolved = await (
+        await import("../sources/vsphere/credential-store.js")
+      ).resolveVspherePassword({
         server: location.server,
         user,
         env: process.env,
-        store: new KeychainCredentialStore(),
+        store: new (
+          await import("../sources/vsphere/keychain-credential-store.js")
+        ).KeychainCredentialStore(),
         ...(process.stdin.isTTY ? { prompt: promptHidden } : {}),
       });
       return resolved.password;
