@@ -7,6 +7,7 @@ import { mainWindowFrame, type SecureWebPreferences } from "./window-options.js"
 export function createMainWindow(paths: AppPaths, log: (message: string) => void): BrowserWindow {
   const window = new BrowserWindow({
     ...mainWindowFrame(paths.icon),
+    // Stated literally, not spread from window-options.ts, so electronegativity can read them.
     webPreferences: {
       preload: paths.preload,
       contextIsolation: true,

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,7 @@ import {
 import { KeychainCredentialStore } from "../../main/sources/vsphere/keychain-credential-store.js";
 import { knownThumbprint, rememberThumbprint } from "../../main/sources/vsphere/known-servers.js";
 import { requireTool } from "../support/cli.js";
+import { isolatedEnv } from "../support/isolated-env.js";
 import { makeTempDir } from "../support/tmp.js";
 
 const STEP_VARIABLE = "SNAPFERRY_KEYCHAIN_TEST_STEP";
@@ -110,17 +111,6 @@ async function runStep(name: string): Promise<void> {
 
 // ---- the test: starts the children in a private session and checks what they saw ------------
 
-/** Nothing may reach the real user's bus, keyring or configuration, nor find a password ready. */
-const ISOLATED_VARIABLES = new Set([
-  "DBUS_SESSION_BUS_ADDRESS",
-  "DISPLAY",
-  "WAYLAND_DISPLAY",
-  "XDG_CONFIG_HOME",
-  "XDG_DATA_HOME",
-  "SNAPFERRY_CONFIG_DIR",
-  "SNAPFERRY_VSPHERE_PASSWORD",
-]);
-
 interface Session {
   home: string;
   env: NodeJS.ProcessEnv;
@@ -128,15 +118,7 @@ interface Session {
 
 function newSession(root: string, name: string, secret: string): Session {
   const home = path.join(root, name);
-  const runtime = path.join(home, "run");
-  mkdirSync(runtime, { recursive: true, mode: 0o700 });
-  const inherited = Object.entries(process.env).filter(([name]) => !ISOLATED_VARIABLES.has(name));
-  const env = {
-    ...Object.fromEntries(inherited),
-    HOME: home,
-    XDG_RUNTIME_DIR: runtime,
-    [SECRET_VARIABLE]: secret,
-  };
+  const env = { ...isolatedEnv(home), [SECRET_VARIABLE]: secret };
   return { home, env };
 }
 

@@ -2,7 +2,7 @@
  * Raw HTTP requests for the bridge's tests: node:http rather than fetch, because the tests must
  * send what a browser would refuse to (a forged Host header, a foreign Origin).
  */
-import http, { type IncomingHttpHeaders } from "node:http";
+import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 
 export interface RawResponse {
   status: number;
@@ -18,30 +18,45 @@ export interface RawRequest {
 }
 
 export function request(port: number, req: RawRequest): Promise<RawResponse> {
+  return exchange(
+    (onResponse) =>
+      http.request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: req.method ?? "GET",
+          path: req.path,
+          headers: { Host: `127.0.0.1:${port}`, ...req.headers },
+        },
+        onResponse,
+      ),
+    req.body,
+  );
+}
+
+/**
+ * Sends `body` on the request `open` makes (HTTP or HTTPS) and gathers the whole response as text.
+ * `open` gets the response callback to pass on to http.request or https.request.
+ */
+export function exchange(
+  open: (onResponse: (res: IncomingMessage) => void) => ClientRequest,
+  body?: string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const r = http.request(
-      {
-        host: "127.0.0.1",
-        port,
-        method: req.method ?? "GET",
-        path: req.path,
-        headers: { Host: `127.0.0.1:${port}`, ...req.headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
+    const r = open((res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
+      res.on("error", reject);
+    });
     r.on("error", reject);
-    r.end(req.body);
+    r.end(body);
   });
 }
 

@@ -25,6 +25,8 @@ export interface PagingProxy {
   readonly methods: string[];
   /** Objects in each page sent (first page and continuations), in order. */
   readonly pageSizes: number[];
+  /** When set, ContinueRetrievePropertiesEx answers with a fault, to test abandoned paging. */
+  failContinue: boolean;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startPagingProxy(sim: Vcsim): Promise<PagingProxy> {
   const methods: string[] = [];
   const pageSizes: number[] = [];
   let nextToken = 1;
+  let failContinue = false;
 
   /** One RetrieveResult of at most `size` objects, with a token when more are left. */
   const page = (objects: string[], size: number): string => {
@@ -68,7 +71,7 @@ export async function startPagingProxy(sim: Vcsim): Promise<PagingProxy> {
     pending.delete(token);
     res.setHeader("Content-Type", "text/xml; charset=utf-8");
     const inner = method === "ContinueRetrievePropertiesEx" && rest ? page(rest.objects, rest.size) : "";
-    if (method === "ContinueRetrievePropertiesEx" && !rest) {
+    if (method === "ContinueRetrievePropertiesEx" && (!rest || failContinue)) {
       res.statusCode = 500;
       res.end(
         `${ENVELOPE_START}<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>unknown token</faultstring>` +
@@ -112,6 +115,12 @@ export async function startPagingProxy(sim: Vcsim): Promise<PagingProxy> {
     thumbprint: certificate.thumbprint,
     methods,
     pageSizes,
+    get failContinue() {
+      return failContinue;
+    },
+    set failContinue(value: boolean) {
+      failContinue = value;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

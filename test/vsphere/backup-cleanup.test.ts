@@ -14,15 +14,12 @@ import { cliOk, runCli, startCli } from "../support/cli.js";
 import { assertRestores, restorePointIds } from "../support/repo-files.js";
 import {
   backupArgs,
-  findVmRef,
-  growDisk,
-  liveFlat,
   MiB,
   notesOf,
   resultOf,
   snapshotNames,
-  startBackupSite,
   writeExt4,
+  startSiteWithVm,
   type BackupSite,
 } from "./backup-fixtures.js";
 
@@ -38,10 +35,9 @@ describe("vSphere backup: the snapshot is removed however the job ends", () => {
     (await snapshotNames(site.client, vm)).filter((n) => n.startsWith("snapferry-"));
 
   before(async () => {
-    site = await startBackupSite();
-    vm = await findVmRef(site.client, `DC0/vm/${VM}`);
-    await growDisk(site.client, vm, SIZE);
-    image = writeExt4(site, liveFlat(site, VM), SIZE, "vsphere-cleanup");
+    let live: string;
+    ({ site, vm, live } = await startSiteWithVm(VM, SIZE));
+    image = writeExt4(site, live, SIZE, "vsphere-cleanup");
   });
 
   after(async () => {

@@ -18,6 +18,7 @@ import { allSnapshots } from "../../main/sources/vsphere/snapshot-tree.js";
 import { readVmState } from "../../main/sources/vsphere/vm-state.js";
 import { children, text, type XmlNode } from "../../main/sources/vsphere/soap-xml.js";
 import { cliOk, requireTool } from "../support/cli.js";
+import { jsonObjects } from "../support/crash.js";
 import { makeTempDir } from "../support/tmp.js";
 import { startVcsim, type Vcsim } from "../support/vcsim.js";
 import { startCbtProxy, type CbtProxy, type CbtProxyOptions } from "./harness/cbt-proxy.js";
@@ -153,6 +154,20 @@ export async function growDisk(client: VimClient, vm: MoRef, bytes: number): Pro
   });
 }
 
+/**
+ * The preamble of the backup tests: a site, its VM `vmName` (in DC0's VM folder) found and its first
+ * disk grown to `size` bytes, and the path of that disk's live flat file.
+ */
+export async function startSiteWithVm(
+  vmName: string,
+  size: number,
+): Promise<{ site: BackupSite; vm: MoRef; live: string }> {
+  const site = await startBackupSite();
+  const vm = await findVmRef(site.client, `DC0/vm/${vmName}`);
+  await growDisk(site.client, vm, size);
+  return { site, vm, live: liveFlat(site, vmName) };
+}
+
 /** The live flat file of a VM's first disk in vcsim's datastore folder. */
 export function liveFlat(site: BackupSite, vmName: string): string {
   return path.join(site.vcsim.datastoreDir(), vmName, "disk1-flat.vmdk");
@@ -209,14 +224,7 @@ export async function removeAllSnapshots(client: VimClient, vm: MoRef): Promise<
   await runTask(client, "RemoveAllSnapshots_Task", { _this: vm });
 }
 
-/** The objects the CLI printed with --json, progress lines left out. */
-export function jsonObjects(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((o) => !("progress" in o));
-}
+export { jsonObjects };
 
 export function notesOf(stdout: string): string[] {
   return jsonObjects(stdout)

@@ -19,14 +19,11 @@ import { readVmState } from "../../main/sources/vsphere/vm-state.js";
 import { cliOk, requireTool, runCli, TEST_PASSWORD } from "../support/cli.js";
 import {
   backupArgs,
-  findVmRef,
-  growDisk,
-  liveFlat,
   MiB,
   notesOf,
   resultOf,
   snapshotNames,
-  startBackupSite,
+  startSiteWithVm,
   type BackupSite,
 } from "./backup-fixtures.js";
 
@@ -95,10 +92,7 @@ describe("vSphere backup --resume after a cut (vcsim with the CBT harness)", () 
 
   before(async () => {
     requireTool("cmp", "diffutils");
-    site = await startBackupSite();
-    vm = await findVmRef(site.client, `DC0/vm/${VM}`);
-    await growDisk(site.client, vm, SIZE);
-    live = liveFlat(site, VM);
+    ({ site, vm, live } = await startSiteWithVm(VM, SIZE));
     key = `vm:${(await readVmState(site.client, vm)).instanceUuid}`;
     writeAt(
       live,

@@ -16,20 +16,16 @@ import { cliOk, lastLine, requireTool, TEST_PASSWORD } from "../support/cli.js";
 import {
   backupArgs,
   changeBlocks,
-  findVmRef,
-  growDisk,
-  liveFlat,
   MiB,
   notesOf,
   resultOf,
   snapshotNames,
-  startBackupSite,
   writeExt4,
+  startSiteWithVm,
   type BackupSite,
 } from "./backup-fixtures.js";
 
 const VM = "DC0_H0_VM0";
-const VM_PATH = `DC0/vm/${VM}`;
 const SIZE = 64 * MiB;
 const CHUNK = 256 * 1024;
 const FLAT = `[LocalDS_0] ${VM}/disk1-flat.vmdk`;
@@ -64,10 +60,7 @@ describe("vSphere backup through the CLI (vcsim with the CBT harness)", () => {
 
   before(async () => {
     requireTool("cmp", "diffutils");
-    site = await startBackupSite();
-    vm = await findVmRef(site.client, VM_PATH);
-    await growDisk(site.client, vm, SIZE);
-    live = liveFlat(site, VM);
+    ({ site, vm, live } = await startSiteWithVm(VM, SIZE));
   });
 
   after(async () => {

@@ -10,15 +10,7 @@ import { children } from "../../main/sources/vsphere/soap-xml.js";
 import { deviceList, readDisks } from "../../main/sources/vsphere/vm-disks.js";
 import { cliOk, lastLine } from "../support/cli.js";
 import { startVcsim } from "../support/vcsim.js";
-import {
-  backupArgs,
-  findVmRef,
-  growDisk,
-  liveFlat,
-  startBackupSite,
-  writeExt4,
-  type BackupSite,
-} from "./backup-fixtures.js";
+import { backupArgs, writeExt4, startSiteWithVm, type BackupSite } from "./backup-fixtures.js";
 import {
   connectTo,
   jsonObjects,
@@ -45,9 +37,9 @@ describe("a vSphere backup restored as a new VM from its recorded configuration"
   let restorePoint: string;
 
   before(async () => {
-    site = await startBackupSite();
-    await growDisk(site.client, await findVmRef(site.client, `DC0/vm/${VM}`), SIZE);
-    writeExt4(site, liveFlat(site, VM), SIZE, "vsphere-roundtrip");
+    let live: string;
+    ({ site, live } = await startSiteWithVm(VM, SIZE));
+    writeExt4(site, live, SIZE, "vsphere-roundtrip");
     image = path.join(site.dir, "vsphere-roundtrip.img");
     restorePoint = lastLine((await cliOk(backupArgs(site, VM, [], false), site.env)).stdout);
   });

@@ -140,11 +140,4 @@ export function datastoreFolders(dir: string): string[] {
   return readdirSync(dir).sort();
 }
 
-/** The objects the CLI printed with --json, progress lines left out. */
-export function jsonObjects(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((o) => !("progress" in o));
-}
+export { jsonObjects } from "../support/crash.js";

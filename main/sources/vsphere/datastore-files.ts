@@ -85,18 +85,29 @@ export async function deleteDatastoreFile(
   }
   await retryWhileUnreachable(async () => {
     try {
-      const answer = await client.invoke("DeleteDatastoreFile_Task", {
-        _this: fileManager,
-        name: formatDatastorePath(file),
-        datacenter: datacenter.ref,
-      });
-      const task = parseMoRef(requireReturnval(answer, client.server), client.server);
-      await waitForTask(client, task, { timeoutMs: DELETE_TIMEOUT_MS });
+      await runDeleteTask(client, "DeleteDatastoreFile_Task", fileManager, datacenter, file);
     } catch (err) {
       if (!isVimFault(err, "FileNotFound", "CannotDeleteFile", "FileFault")) throw err;
       if (await datastoreFileExists(client, datacenter, file)) throw err;
     }
   }, patienceMs);
+}
+
+/** Starts a FileManager or VirtualDiskManager delete task on `file` and waits for it to end. */
+async function runDeleteTask(
+  client: VimClient,
+  method: "DeleteDatastoreFile_Task" | "DeleteVirtualDisk_Task",
+  manager: MoRef,
+  datacenter: DatacenterRef,
+  file: DatastorePath,
+): Promise<void> {
+  const answer = await client.invoke(method, {
+    _this: manager,
+    name: formatDatastorePath(file),
+    datacenter: datacenter.ref,
+  });
+  const task = parseMoRef(requireReturnval(answer, client.server), client.server);
+  await waitForTask(client, task, { timeoutMs: DELETE_TIMEOUT_MS });
 }
 
 export interface DeleteOutcome {
@@ -145,15 +156,9 @@ export async function deleteDiskFiles(
   if (manager) {
     try {
       if (await datastoreFileExists(client, datacenter, descriptor)) {
-        await retryWhileUnreachable(async () => {
-          const answer = await client.invoke("DeleteVirtualDisk_Task", {
-            _this: manager,
-            name: formatDatastorePath(descriptor),
-            datacenter: datacenter.ref,
-          });
-          const task = parseMoRef(requireReturnval(answer, client.server), client.server);
-          await waitForTask(client, task, { timeoutMs: DELETE_TIMEOUT_MS });
-        });
+        await retryWhileUnreachable(() =>
+          runDeleteTask(client, "DeleteVirtualDisk_Task", manager, datacenter, descriptor),
+        );
       }
     } catch {
       // The files are deleted one by one below, which also says which ones are left.

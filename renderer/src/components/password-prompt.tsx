@@ -4,7 +4,7 @@
  */
 import { useState, type FormEvent } from "react";
 import { usePasswordsStore } from "../stores/passwords-store";
-import { Field } from "./field";
+import { TextField } from "./text-field";
 
 export function PasswordPrompt(props: { id: string; label: string; onDone(): void }) {
   const [password, setPassword] = useState("");
@@ -17,18 +17,14 @@ export function PasswordPrompt(props: { id: string; label: string; onDone(): voi
   };
   return (
     <form className="inline-form" onSubmit={submit}>
-      <Field label={props.label} hint="Kept in memory until Snapferry closes; never written to disk.">
-        {(id, describedBy) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="current-password"
-            aria-describedby={describedBy}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
+      <TextField
+        label={props.label}
+        hint="Kept in memory until Snapferry closes; never written to disk."
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={setPassword}
+      />
       <button type="submit" disabled={!password}>
         Use password
       </button>

@@ -5,23 +5,9 @@
  * starts with an empty keychain, as a fresh machine would.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { requireTool } from "../../support/cli.js";
-
-/** What must not leak from the test runner's own session into the app's. */
-const ISOLATED_VARIABLES = new Set([
-  "DBUS_SESSION_BUS_ADDRESS",
-  "DISPLAY",
-  "WAYLAND_DISPLAY",
-  "XDG_CONFIG_HOME",
-  "XDG_DATA_HOME",
-  "SNAPFERRY_CONFIG_DIR",
-  "SNAPFERRY_DATA_DIR",
-  "SNAPFERRY_PASSWORD",
-  "SNAPFERRY_VSPHERE_PASSWORD",
-]);
+import { isolatedEnv } from "../../support/isolated-env.js";
 
 export interface KeyringSession {
   /** The environment for a process that should use this keychain. */
@@ -34,10 +20,7 @@ const READY_LINE = /^SNAPFERRY_BUS=(.+)$/;
 export async function startKeyringSession(home: string): Promise<KeyringSession> {
   requireTool("dbus-run-session", "dbus-daemon");
   requireTool("gnome-keyring-daemon", "gnome-keyring");
-  const runtime = path.join(home, "run");
-  mkdirSync(runtime, { recursive: true, mode: 0o700 });
-  const inherited = Object.entries(process.env).filter(([name]) => !ISOLATED_VARIABLES.has(name));
-  const base: NodeJS.ProcessEnv = { ...Object.fromEntries(inherited), HOME: home, XDG_RUNTIME_DIR: runtime };
+  const base = isolatedEnv(home);
   const script =
     "printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && " +
     'echo "SNAPFERRY_BUS=$DBUS_SESSION_BUS_ADDRESS" && exec sleep 100000';

@@ -4,6 +4,7 @@
  * acceptable only because it talks to local test fixtures; the product's client pins thumbprints.
  */
 import https from "node:https";
+import { postSoap, soapEnvelope } from "./soap-post.js";
 import { child, children, escapeXml, moref, parseXml, soapBodyMethod, text } from "./xml-read.js";
 import type { MoRef, XmlNode } from "./xml-read.js";
 
@@ -44,43 +45,12 @@ export class RawSoapClient {
   }
 
   async call(method: string, innerXml: string): Promise<RawAnswer> {
-    const envelope =
-      '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope ' +
-      'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ' +
-      'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>' +
-      `<${method} xmlns="urn:vim25">${innerXml}</${method}></soapenv:Body></soapenv:Envelope>`;
-    const { status, headers, body } = await new Promise<{
-      status: number;
-      headers: Record<string, string | string[] | undefined>;
-      body: string;
-    }>((resolve, reject) => {
-      const req = https.request(
-        this.sdkUrl,
-        {
-          method: "POST",
-          agent: this.agent,
-          headers: {
-            "Content-Type": "text/xml; charset=utf-8",
-            SOAPAction: '"urn:vim25/6.5"',
-            ...(this.cookie ? { Cookie: this.cookie } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString("utf8"),
-            }),
-          );
-          res.on("error", reject);
-        },
-      );
-      req.on("error", reject);
-      req.end(envelope);
-    });
+    const { status, headers, body } = await postSoap(
+      this.sdkUrl,
+      this.agent,
+      soapEnvelope(method, innerXml),
+      this.cookie,
+    );
     const setCookie = headers["set-cookie"];
     if (Array.isArray(setCookie) && setCookie[0]) this.cookie = setCookie[0].split(";")[0];
     const parsed = soapBodyMethod(parseXml(body));

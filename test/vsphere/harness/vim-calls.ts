@@ -4,14 +4,12 @@
  * whether the session is still logged in.
  */
 import https from "node:https";
+import type { RawResponse } from "../../support/http-client.js";
+import { postSoap, soapEnvelope } from "./soap-post.js";
 import { escapeXml, child, children, moref, parseXml, soapBodyMethod, text, xsiType } from "./xml-read.js";
 import type { MoRef, XmlNode } from "./xml-read.js";
 
-export interface UpstreamAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+export type UpstreamAnswer = RawResponse;
 
 export interface VimDisk {
   deviceKey: number;
@@ -33,43 +31,11 @@ export class VimCalls {
   ) {}
 
   post(body: string, cookie: string | undefined): Promise<UpstreamAnswer> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        this.sdkUrl,
-        {
-          method: "POST",
-          agent: this.agent,
-          headers: {
-            "Content-Type": "text/xml; charset=utf-8",
-            SOAPAction: '"urn:vim25/6.5"',
-            ...(cookie ? { Cookie: cookie } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString("utf8"),
-            }),
-          );
-          res.on("error", reject);
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+    return postSoap(this.sdkUrl, this.agent, body, cookie);
   }
 
   private async call(method: string, inner: string, cookie: string | undefined): Promise<XmlNode> {
-    const envelope =
-      '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope ' +
-      'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ' +
-      'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>' +
-      `<${method} xmlns="urn:vim25">${inner}</${method}></soapenv:Body></soapenv:Envelope>`;
-    const answer = await this.post(envelope, cookie);
+    const answer = await this.post(soapEnvelope(method, inner), cookie);
     const body = soapBodyMethod(parseXml(answer.body));
     if (answer.status !== 200 || !body || body.name === "Fault") {
       throw new Error(`the harness's own ${method} call to vcsim failed (${answer.status}): ${answer.body}`);

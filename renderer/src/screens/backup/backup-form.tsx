@@ -1,5 +1,6 @@
 /** The backup dialog's choices: repository (and its password when needed), type, consistency. */
-import { Field } from "../../components/field";
+import { RepositorySelect } from "../../components/repository-select";
+import { SessionPasswordField } from "../../components/text-field";
 import type { RepositoryView } from "../../../../preload/contract";
 
 export type BackupChoice = "incremental" | "full" | "active-full";
@@ -31,34 +32,14 @@ export function BackupForm(props: {
   const set = (patch: Partial<BackupSettings>) => onChange({ ...settings, ...patch });
   return (
     <div className="form-grid">
-      <Field label="Repository">
-        {(id) => (
-          <select
-            id={id}
-            value={settings.repositoryId}
-            onChange={(e) => set({ repositoryId: e.target.value })}
-          >
-            {repositories.length === 0 ? <option value="">No repository yet</option> : null}
-            {repositories.map((r) => (
-              <option key={r.repositoryId} value={r.repositoryId}>
-                {r.name} ({r.path})
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <RepositorySelect
+        repositories={repositories}
+        value={settings.repositoryId}
+        onChange={(repositoryId) => set({ repositoryId })}
+        emptyChoice={repositories.length === 0 ? "No repository yet" : null}
+      />
       {props.askPassword ? (
-        <Field label="Repository password" hint="Kept in memory for this session only.">
-          {(id, describedBy) => (
-            <input
-              id={id}
-              type="password"
-              aria-describedby={describedBy}
-              value={settings.password}
-              onChange={(e) => set({ password: e.target.value })}
-            />
-          )}
-        </Field>
+        <SessionPasswordField value={settings.password} onChange={(password) => set({ password })} />
       ) : null}
       <fieldset>
         <legend>Type</legend>

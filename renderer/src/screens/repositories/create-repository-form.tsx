@@ -1,9 +1,9 @@
 /** Create a repository: where, whether encrypted, and the password typed twice. */
 import { useState, type FormEvent } from "react";
 import type { ApiError } from "../../../../preload/contract";
-import { ErrorView } from "../../components/error-view";
-import { Field } from "../../components/field";
 import { RememberCheckbox } from "../../components/remember-checkbox";
+import { SubmitRow } from "../../components/submit-row";
+import { TextField } from "../../components/text-field";
 import { usePasswordsStore } from "../../stores/passwords-store";
 import { useRepositoriesStore } from "../../stores/repositories-store";
 
@@ -49,63 +49,47 @@ export function CreateRepositoryForm({ onDone }: { onDone(): void }) {
   return (
     <form className="card form-grid" onSubmit={(e) => void submit(e)} aria-label="Create a repository">
       <h3>Create a repository</h3>
-      <Field
+      <TextField
         label="Folder"
         hint="A local folder, a mounted NAS share or a USB disk. It must be empty or not exist yet."
-      >
-        {(id, describedBy) => (
-          <input
-            id={id}
-            aria-describedby={describedBy}
-            value={path}
-            placeholder="/mnt/backup/snapferry"
-            onChange={(e) => setPath(e.target.value)}
-          />
-        )}
-      </Field>
+        value={path}
+        placeholder="/mnt/backup/snapferry"
+        onChange={setPath}
+      />
       <label className="choice">
         <input type="checkbox" checked={encrypted} onChange={(e) => setEncrypted(e.target.checked)} />
         Encrypt with AES-256-GCM (recommended; without the password the backups cannot be read)
       </label>
       {encrypted ? (
         <>
-          <Field
+          <TextField
             label="Password"
             hint="At least 8 characters. It cannot be recovered: keep a copy somewhere safe."
-          >
-            {(id, describedBy) => (
-              <input
-                id={id}
-                type="password"
-                autoComplete="new-password"
-                aria-describedby={describedBy}
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label="Confirm password" error={mismatch ? "The two passwords differ." : null}>
-            {(id, describedBy) => (
-              <input
-                id={id}
-                type="password"
-                autoComplete="new-password"
-                aria-describedby={describedBy}
-                value={confirm}
-                onChange={(e) => setConfirm(e.target.value)}
-              />
-            )}
-          </Field>
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={setPassword}
+          />
+          <TextField
+            label="Confirm password"
+            error={mismatch ? "The two passwords differ." : null}
+            type="password"
+            autoComplete="new-password"
+            value={confirm}
+            onChange={setConfirm}
+          />
           <RememberCheckbox checked={remember} onChange={setRemember} />
         </>
       ) : null}
-      {error ? <ErrorView title="The repository was not created" error={error} /> : null}
-      <div className="form-actions">
-        {problem ? <span className="muted">{problem}</span> : null}
-        <button type="submit" className="primary" disabled={problem !== null || busy}>
-          {busy ? "Creating…" : "Create repository"}
-        </button>
-      </div>
+      <SubmitRow
+        label="Create repository"
+        busyLabel="Creating…"
+        busy={busy}
+        disabled={problem !== null}
+        problem={problem}
+        error={error}
+        errorTitle="The repository was not created"
+      />
     </form>
   );
 }

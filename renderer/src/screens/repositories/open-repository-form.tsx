@@ -1,9 +1,9 @@
 /** Open an existing repository (a USB disk from another machine): its restore points come with it. */
 import { useState, type FormEvent } from "react";
 import type { ApiError } from "../../../../preload/contract";
-import { ErrorView } from "../../components/error-view";
-import { Field } from "../../components/field";
 import { RememberCheckbox } from "../../components/remember-checkbox";
+import { SubmitRow } from "../../components/submit-row";
+import { TextField } from "../../components/text-field";
 import { usePasswordsStore } from "../../stores/passwords-store";
 import { useRepositoriesStore } from "../../stores/repositories-store";
 import { useRestorePointsStore } from "../../stores/restore-points-store";
@@ -44,38 +44,29 @@ export function OpenRepositoryForm({ onDone }: { onDone(): void }) {
       aria-label="Open an existing repository"
     >
       <h3>Open an existing repository</h3>
-      <Field
+      <TextField
         label="Folder"
         hint="Where the repository is on this machine: Snapferry reads its restore points from it."
-      >
-        {(id, describedBy) => (
-          <input
-            id={id}
-            aria-describedby={describedBy}
-            value={path}
-            placeholder="/media/usb/snapferry"
-            onChange={(e) => setPath(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Password" hint="Leave empty for an unencrypted repository.">
-        {(id, describedBy) => (
-          <input
-            id={id}
-            type="password"
-            aria-describedby={describedBy}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
+        value={path}
+        placeholder="/media/usb/snapferry"
+        onChange={setPath}
+      />
+      <TextField
+        label="Password"
+        hint="Leave empty for an unencrypted repository."
+        type="password"
+        value={password}
+        onChange={setPassword}
+      />
       {password ? <RememberCheckbox checked={remember} onChange={setRemember} /> : null}
-      {error ? <ErrorView title="The repository could not be opened" error={error} /> : null}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={!path.trim() || busy}>
-          {busy ? "Opening…" : "Open repository"}
-        </button>
-      </div>
+      <SubmitRow
+        label="Open repository"
+        busyLabel="Opening…"
+        busy={busy}
+        disabled={!path.trim()}
+        error={error}
+        errorTitle="The repository could not be opened"
+      />
     </form>
   );
 }

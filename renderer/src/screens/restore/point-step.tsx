@@ -1,7 +1,7 @@
 /** Restore wizard, step 1: which restore point, from which repository. */
 import { useEffect } from "react";
 import { ErrorView } from "../../components/error-view";
-import { Field } from "../../components/field";
+import { RepositorySelect } from "../../components/repository-select";
 import { formatBytes, formatTime } from "../../lib/format";
 import { useRepositoriesStore } from "../../stores/repositories-store";
 import { useRestorePointsStore } from "../../stores/restore-points-store";
@@ -21,18 +21,12 @@ export function PointStep(props: {
     state?.status === "ready" ? [...state.points].sort((a, b) => b.time.localeCompare(a.time)) : [];
   return (
     <div>
-      <Field label="Repository">
-        {(id) => (
-          <select id={id} value={props.repositoryId} onChange={(e) => props.onChange(e.target.value, "")}>
-            <option value="">Choose a repository</option>
-            {repositories.map((r) => (
-              <option key={r.repositoryId} value={r.repositoryId}>
-                {r.name} ({r.path})
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <RepositorySelect
+        repositories={repositories}
+        value={props.repositoryId}
+        onChange={(repositoryId) => props.onChange(repositoryId, "")}
+        emptyChoice="Choose a repository"
+      />
       {state?.status === "loading" ? <p className="muted">Reading restore points…</p> : null}
       {state?.status === "error" ? (
         <ErrorView title="Could not list restore points" error={state.error} />

@@ -3,9 +3,9 @@ import { useEffect, useState } from "react";
 import type { ApiError } from "../../../../preload/contract";
 import { call } from "../../api/call";
 import { ErrorView } from "../../components/error-view";
-import { Field } from "../../components/field";
 import { Modal } from "../../components/modal";
 import { ProgressView } from "../../components/progress-view";
+import { SessionPasswordField } from "../../components/text-field";
 import { emptyPlan, planProblem, targetOf, type RestorePlan } from "../../lib/restore-plan";
 import { sessionPassword, usePasswordsStore } from "../../stores/passwords-store";
 import { needsPassword, useRepositoriesStore } from "../../stores/repositories-store";
@@ -104,17 +104,7 @@ export function RestoreWizard(props: { repositoryId?: string; restorePointId?: s
             {step === 2 && point ? <WhereStep point={point} plan={plan} onChange={setPlan} /> : null}
             {step === 3 && point ? <ConfirmStep point={point} plan={plan} onChange={setPlan} /> : null}
             {step === 3 && askPassword ? (
-              <Field label="Repository password" hint="Kept in memory for this session only.">
-                {(id, describedBy) => (
-                  <input
-                    id={id}
-                    type="password"
-                    aria-describedby={describedBy}
-                    value={password}
-                    onChange={(e) => setPassword(e.target.value)}
-                  />
-                )}
-              </Field>
+              <SessionPasswordField value={password} onChange={setPassword} />
             ) : null}
             {step > 0 && !point ? <p className="muted">Reading the restore point…</p> : null}
             {error ? <ErrorView title="The restore did not start" error={error} /> : null}

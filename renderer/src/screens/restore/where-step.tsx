@@ -2,6 +2,7 @@
 import type { CatalogRestorePoint } from "../../../../main/catalog/catalog-api";
 import { DISK_FORMATS } from "../../../../preload/contract";
 import { Field } from "../../components/field";
+import { TextField } from "../../components/text-field";
 import { canRestoreToOriginal, FORMAT_LABELS, type RestorePlan } from "../../lib/restore-plan";
 import { useSourcesStore } from "../../stores/sources-store";
 import { NewVmFields } from "./new-vm-fields";
@@ -81,24 +82,17 @@ export function WhereStep(props: {
               </select>
             )}
           </Field>
-          <Field
+          <TextField
             label="Path"
             hint={
               plan.disk === "all" && point.disks.length > 1
                 ? "A folder: each disk is written there as its own file."
                 : "The file to write; it must not exist yet."
             }
-          >
-            {(id, describedBy) => (
-              <input
-                id={id}
-                aria-describedby={describedBy}
-                value={plan.path}
-                placeholder="/mnt/restore/disk.qcow2"
-                onChange={(e) => set({ path: e.target.value })}
-              />
-            )}
-          </Field>
+            value={plan.path}
+            placeholder="/mnt/restore/disk.qcow2"
+            onChange={(path) => set({ path })}
+          />
         </div>
       ) : null}
       {plan.kind === "vsphere-new" ? (

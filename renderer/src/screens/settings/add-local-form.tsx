@@ -1,8 +1,8 @@
 /** Add a local VM folder (VMware Workstation/Fusion, libvirt) or a disk image by its path. */
 import { useState, type FormEvent } from "react";
 import type { ApiError } from "../../../../preload/contract";
-import { ErrorView } from "../../components/error-view";
-import { Field } from "../../components/field";
+import { SubmitRow } from "../../components/submit-row";
+import { TextField } from "../../components/text-field";
 import { useSourcesStore } from "../../stores/sources-store";
 
 export function AddLocalForm({ onDone }: { onDone(): void }) {
@@ -26,26 +26,21 @@ export function AddLocalForm({ onDone }: { onDone(): void }) {
       aria-label="Add a local VM folder or image"
     >
       <h3>Local VM folder or disk image</h3>
-      <Field
+      <TextField
         label="Path"
         hint="A VMware VM folder (with its .vmx), a libvirt domain XML, or a disk image (raw, VMDK, qcow2, VHD, VHDX)."
-      >
-        {(id, describedBy) => (
-          <input
-            id={id}
-            aria-describedby={describedBy}
-            value={path}
-            placeholder="/vms/web01"
-            onChange={(e) => setPath(e.target.value)}
-          />
-        )}
-      </Field>
-      {error ? <ErrorView title="The source was not added" error={error} /> : null}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={!path.trim() || busy}>
-          {busy ? "Adding…" : "Add"}
-        </button>
-      </div>
+        value={path}
+        placeholder="/vms/web01"
+        onChange={setPath}
+      />
+      <SubmitRow
+        label="Add"
+        busyLabel="Adding…"
+        busy={busy}
+        disabled={!path.trim()}
+        error={error}
+        errorTitle="The source was not added"
+      />
     </form>
   );
 }

@@ -6,9 +6,9 @@ import { useState, type FormEvent } from "react";
 import type { ApiError } from "../../../../preload/contract";
 import { call } from "../../api/call";
 import { CertificatePrompt } from "../../components/certificate-prompt";
-import { ErrorView } from "../../components/error-view";
-import { Field } from "../../components/field";
 import { RememberCheckbox } from "../../components/remember-checkbox";
+import { SubmitRow } from "../../components/submit-row";
+import { TextField } from "../../components/text-field";
 import {
   CERTIFICATE_ERRORS,
   certificateFromError,
@@ -67,39 +67,27 @@ export function AddVsphereForm({ onDone }: { onDone(): void }) {
   return (
     <form className="card form-grid" onSubmit={submit} aria-label="Add a vSphere server">
       <h3>vCenter or ESXi server</h3>
-      <Field label="Server" hint="Host name or address, with :port if not 443.">
-        {(id, describedBy) => (
-          <input
-            id={id}
-            aria-describedby={describedBy}
-            value={server}
-            placeholder="vcenter.example.lan"
-            onChange={(e) => setServer(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="User">
-        {(id) => (
-          <input
-            id={id}
-            autoComplete="username"
-            value={user}
-            placeholder="backup@vsphere.local"
-            onChange={(e) => setUser(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Password">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Server"
+        hint="Host name or address, with :port if not 443."
+        value={server}
+        placeholder="vcenter.example.lan"
+        onChange={setServer}
+      />
+      <TextField
+        label="User"
+        autoComplete="username"
+        value={user}
+        placeholder="backup@vsphere.local"
+        onChange={setUser}
+      />
+      <TextField
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={setPassword}
+      />
       <RememberCheckbox checked={remember} onChange={setRemember} />
       {certificate ? (
         <CertificatePrompt
@@ -110,14 +98,15 @@ export function AddVsphereForm({ onDone }: { onDone(): void }) {
           onCancel={() => setCertificate(null)}
         />
       ) : null}
-      {error ? <ErrorView title={`Could not add ${server.trim()}`} error={error} /> : null}
-      {certificate ? null : (
-        <div className="form-actions">
-          <button type="submit" className="primary" disabled={!ready || busy}>
-            {busy ? "Connecting…" : "Connect"}
-          </button>
-        </div>
-      )}
+      <SubmitRow
+        label="Connect"
+        busyLabel="Connecting…"
+        busy={busy}
+        disabled={!ready}
+        error={error}
+        errorTitle={`Could not add ${server.trim()}`}
+        hideButton={certificate !== null}
+      />
     </form>
   );
 }
