@@ -1,6 +1,7 @@
 /** The commands that make and use restore points: init, backup, snapshots, restore. */
 import { CorruptDataError, UsageError } from "../common/errors.js";
 import { formatBytes, parseSize } from "../common/size.js";
+import type { BackupPhase } from "../engines/progress.js";
 import { DEFAULT_CHUNK_SIZE } from "../repository/file-formats.js";
 import { common, count, positional, repoOf, str, type Command } from "./command.js";
 import { passwordProvider } from "./password.js";
@@ -71,9 +72,11 @@ export const backupCommands: Record<string, Command> = {
       const changed = str(ctx, "changed-ranges");
       const onNote = (note: string): unknown =>
         ctx.out.json ? ctx.out.object({ note }) : process.stderr.write(`note: ${note}\n`);
+      // Scripts follow the phases with --json; the human output stays as it was.
+      const onPhase = ctx.out.json ? (phase: BackupPhase) => ctx.out.object({ phase }) : undefined;
       const type = backupKindOf(ctx);
       const rp =
-        (await backupVsphereIfNamed(ctx, ref, source, onNote)) ??
+        (await backupVsphereIfNamed(ctx, ref, source, onNote, onPhase)) ??
         (await (
           await import("../services/repository-service.js")
         ).backup({
@@ -84,6 +87,7 @@ export const backupCommands: Record<string, Command> = {
           resume: ctx.values.resume === true,
           full: ctx.values.full === true,
           onProgress: (e) => ctx.out.progress(e),
+          ...(onPhase ? { onPhase } : {}),
           onNote,
           signal: ctx.signal,
         }));

@@ -4,6 +4,7 @@
  * backup for any source.
  */
 import { UsageError } from "../common/errors.js";
+import type { PhaseListener } from "../engines/progress.js";
 import type { RepoRef, BackupKind } from "../services/repository-service.js";
 import type { RestorePoint } from "../repository/restore-point.js";
 import { isVsphereUrl, parseVsphereUrl } from "../sources/vsphere/vsphere-url.js";
@@ -39,6 +40,7 @@ export async function backupVsphereIfNamed(
   ref: RepoRef,
   source: string,
   onNote: (note: string) => void,
+  onPhase?: PhaseListener,
 ): Promise<RestorePoint | undefined> {
   if (!isVsphereUrl(source)) return undefined;
   const location = parseVsphereUrl(source, "vsphere://HOST[:PORT]/VM (a VM name or inventory path)");
@@ -53,6 +55,7 @@ export async function backupVsphereIfNamed(
     resume: ctx.values.resume === true,
     full: ctx.values.full === true,
     onProgress: (e) => ctx.out.progress(e),
+    ...(onPhase ? { onPhase } : {}),
     onNote,
     signal: ctx.signal,
   });

@@ -31,7 +31,7 @@ import { ChunkBufferPool } from "../workers/buffer-pool.js";
 import { GarbageBudget } from "../workers/garbage.js";
 import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
 import { ChangedRangeCursor, assertRangesFit } from "./changed-ranges.js";
-import { ProgressMeter, type ProgressListener } from "./progress.js";
+import { ProgressMeter, type PhaseListener, type ProgressListener } from "./progress.js";
 import { TaskWindow } from "./task-window.js";
 import { ZeroMap } from "./zero-map.js";
 
@@ -53,6 +53,8 @@ export interface BackupOptions {
    */
   stillValid?: (string | undefined)[][];
   onProgress?: ProgressListener;
+  /** Hears "transfer" when reading starts and "commit" when the restore point is being written. */
+  onPhase?: PhaseListener;
   signal?: AbortSignal;
   workers?: number;
 }
@@ -112,8 +114,10 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     lastCheckpoint: Date.now(),
   };
   try {
+    options.onPhase?.("transfer");
     const disks: DiskRecord[] = [];
     for (const [i, disk] of source.disks.entries()) disks.push(await backupDisk(run, i, disk));
+    options.onPhase?.("commit");
     await run.writer.flush();
     const rp: RestorePoint = {
       version: 1,

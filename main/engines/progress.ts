@@ -72,3 +72,11 @@ export class ProgressMeter {
     });
   }
 }
+
+/**
+ * The step a backup is in, in order (the preload contract's RunPhase is the same list):
+ * "snapshot" and "snapshot-removal" only for sources that take a hypervisor snapshot.
+ */
+export const BACKUP_PHASES = ["pre-check", "snapshot", "transfer", "snapshot-removal", "commit"] as const;
+export type BackupPhase = (typeof BACKUP_PHASES)[number];
+export type PhaseListener = (phase: BackupPhase) => void;

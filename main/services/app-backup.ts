@@ -88,6 +88,7 @@ async function backupWork(
         ...common,
         source: source.location,
         onProgress: run.progress,
+        onPhase: run.phase,
         onNote: run.note,
         signal: run.signal,
       });
@@ -107,6 +108,7 @@ async function backupWork(
       // As Veeam does by default: CBT is switched on where it is off, so later backups read only changes.
       enableCbt: true,
       onProgress: run.progress,
+      onPhase: run.phase,
       onNote: run.note,
       signal: run.signal,
     });

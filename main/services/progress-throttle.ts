@@ -29,6 +29,16 @@ export class ProgressThrottle {
     this.timer ??= setTimeout(() => this.flush(), Math.max(due - this.now(), 0));
   }
 
+  /**
+   * Sends EVENT at once, in place of anything pending (which it supersedes): a phase change, which
+   * must never wait or be dropped. The next regular event still waits a whole interval after it.
+   */
+  sendNow(event: ProgressEvent): void {
+    this.cancelTimer();
+    this.pending = undefined;
+    this.deliver(event);
+  }
+
   /** Sends what is pending now (a run ending, say). */
   flush(): void {
     this.cancelTimer();

@@ -9,7 +9,7 @@ import { SnapferryError } from "../common/errors.js";
 import { runBackup } from "../engines/backup.js";
 import { readChangedRanges, type ByteRange } from "../engines/changed-ranges.js";
 import { formatBytes } from "../common/size.js";
-import type { ProgressListener } from "../engines/progress.js";
+import type { PhaseListener, ProgressListener } from "../engines/progress.js";
 import { restoreDisk } from "../engines/restore.js";
 import { canRevalidate, revalidateCheckpoint } from "../engines/resume-check.js";
 import type { Checkpoint } from "../repository/checkpoint.js";
@@ -93,6 +93,11 @@ export interface BackupRequest extends RepoRef {
   /** Opens SOURCE; connectors that need credentials (vSphere) come in through here. */
   openSource?: (location: string) => Promise<BackupSource>;
   onProgress?: ProgressListener;
+  /**
+   * Hears each phase as it starts: "pre-check", then "transfer" and "commit" from the engine; a
+   * source with a snapshot reports "snapshot" and "snapshot-removal" through the same listener.
+   */
+  onPhase?: PhaseListener;
   onNote?: (note: string) => void;
   signal?: AbortSignal;
 }
@@ -100,6 +105,7 @@ export interface BackupRequest extends RepoRef {
 export type BackupKind = "incremental" | "differential" | "full" | "active-full";
 
 export async function backup(request: BackupRequest): Promise<RestorePoint> {
+  request.onPhase?.("pre-check");
   const repo = await Repository.open(request.repo, request.password);
   const changed = request.changedRangesFile ? await readChangedRanges(request.changedRangesFile) : undefined;
   const source = await (request.openSource ?? openBackupSource)(request.source);
@@ -170,6 +176,7 @@ export async function backup(request: BackupRequest): Promise<RestorePoint> {
       resumeFrom: checkpoint ?? null,
       ...(stillValid ? { stillValid } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(request.onPhase ? { onPhase: request.onPhase } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     });
   } finally {

@@ -4,7 +4,7 @@
  * can be cancelled through its AbortSignal. The engines do their CPU work in worker threads, so
  * the work here is only awaiting: the main thread stays free for the window.
  */
-import type { AppEvent } from "../../preload/contract.js";
+import type { AppEvent, RunPhase } from "../../preload/contract.js";
 import type { Catalog, CatalogRun, JobKind, RunLogLine } from "../catalog/catalog-api.js";
 import { SnapferryError } from "../common/errors.js";
 import type { ProgressEvent, ProgressListener } from "../engines/progress.js";
@@ -17,6 +17,11 @@ export const PROGRESS_INTERVAL_MS = 100;
 export interface RunContext {
   signal: AbortSignal;
   progress: ProgressListener;
+  /**
+   * The run entered a phase: sent at once (never throttled away), and every later progress event
+   * carries it, so the UI shows the real phase instead of guessing one from the counts.
+   */
+  phase: (phase: RunPhase) => void;
   note: (message: string, level?: RunLogLine["level"]) => void;
 }
 
@@ -67,15 +72,21 @@ export class RunRegistry {
       this.catalog.runs.log(line);
       this.emit({ type: "log", line });
     };
-    const throttle = new ProgressThrottle(this.intervalMs, (progress) =>
-      this.emit({ type: "progress", runId: run.id, progress }),
-    );
-    const last: { progress?: ProgressEvent } = {};
+    const last: { progress?: ProgressEvent; phase?: RunPhase } = {};
+    const send = (progress: ProgressEvent): void =>
+      this.emit({ type: "progress", runId: run.id, progress, ...(last.phase ? { phase: last.phase } : {}) });
+    const throttle = new ProgressThrottle(this.intervalMs, send);
     const progress = (event: ProgressEvent): void => {
       last.progress = event;
       throttle.push(event);
     };
-    const context: RunContext = { signal: controller.signal, progress, note };
+    const phase = (next: RunPhase): void => {
+      if (next === last.phase) return;
+      last.phase = next;
+      // The newest figures, under the new phase; they supersede whatever the throttle held back.
+      throttle.sendNow(last.progress ?? startingProgress(request.kind));
+    };
+    const context: RunContext = { signal: controller.signal, progress, phase, note };
     const done = this.execute(run, context, throttle, async (c) => {
       const outcome = await work(c);
       // Restores and checks report their figures through progress only.
@@ -172,4 +183,20 @@ export class RunRegistry {
 
 function describe(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/** The figures before the engine's first report: nothing done yet, the total not known. */
+function startingProgress(kind: JobKind): ProgressEvent {
+  return {
+    operation: kind,
+    bytesTotal: 0,
+    bytesDone: 0,
+    bytesRead: 0,
+    bytesNew: 0,
+    bytesStored: 0,
+    bytesPerSecond: 0,
+    etaSeconds: null,
+    disk: null,
+    final: false,
+  };
 }

@@ -33,6 +33,7 @@ export async function backupVsphereVm(request: VsphereBackupRequest): Promise<Re
     const source = await openVsphereSource(await connect(), {
       location,
       note,
+      ...(request.onPhase ? { onPhase: request.onPhase } : {}),
       ...(enableCbt !== undefined ? { enableCbt } : {}),
       ...(allowCrashConsistent !== undefined ? { allowCrashConsistent } : {}),
       ...(jobId !== undefined ? { jobId } : {}),

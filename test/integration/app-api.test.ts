@@ -12,8 +12,10 @@ import { after, before, describe, it } from "node:test";
 import { openCatalog } from "../../main/catalog/catalog.js";
 import type { Catalog } from "../../main/catalog/catalog-api.js";
 import { SeededBytes } from "../../main/demo/disk-image.js";
+import type { ProgressEvent } from "../../main/engines/progress.js";
 import { createAppApi, type AppApi } from "../../main/services/app-api.js";
 import { MemoryCredentialStore } from "../../main/sources/vsphere/credential-store.js";
+import type { RunPhase } from "../../preload/contract.js";
 import { EventLog, failure, ok } from "../support/app-events.js";
 import { requireTool } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";
@@ -32,6 +34,23 @@ function writeImage(file: string, size: number, seed: string, dataRanges: [numbe
   } finally {
     closeSync(fd);
   }
+}
+
+/** The run's progress events with the phase main named on each. */
+function progressWithPhases(
+  log: EventLog,
+  runId: string,
+): { at: number; progress: ProgressEvent; phase?: RunPhase }[] {
+  return log.events.flatMap(({ at, event }) =>
+    event.type === "progress" && event.runId === runId
+      ? [{ at, progress: event.progress, ...(event.phase ? { phase: event.phase } : {}) }]
+      : [],
+  );
+}
+
+/** The phases in the order they began: consecutive repeats collapsed. */
+function phaseSequence(events: { phase?: RunPhase }[]): (RunPhase | undefined)[] {
+  return events.map((e) => e.phase).filter((phase, i, all) => i === 0 || phase !== all[i - 1]);
 }
 
 describe("the app's API over the real services", () => {
@@ -134,11 +153,24 @@ describe("the app's API over the real services", () => {
     assert.equal(last.final, true);
     assert.equal(last.bytesDone, last.bytesTotal, "progress reaches 100%");
     assert.equal(last.bytesTotal, 40 * MiB);
-    const regular = progress.filter((p) => !p.progress.final);
+    // A phase change goes out at once, whatever the throttle; the figures between are throttled.
+    const phased = progressWithPhases(log, runId);
+    const regular = phased.filter((p, i) => !p.progress.final && p.phase === phased[i - 1]?.phase);
     for (let i = 1; i < regular.length; i++) {
       const gap = (regular[i]?.at ?? 0) - (regular[i - 1]?.at ?? 0);
       assert.ok(gap >= 90, `progress events at most ~10 per second (gap ${gap} ms)`);
     }
+
+    assert.ok(
+      phased.every((p) => p.phase !== undefined),
+      "every progress event names its phase",
+    );
+    assert.deepEqual(
+      phaseSequence(phased),
+      ["pre-check", "transfer", "commit"],
+      "an image backup goes through its phases in order, each once",
+    );
+    assert.equal(phased.at(-1)?.phase, "commit", "the final event is the commit's");
 
     const history = ok(await api.call("runs.list", { limit: 10 }));
     assert.equal(history[0]?.id, runId);
@@ -197,8 +229,8 @@ describe("the app's API over the real services", () => {
       }),
     );
     const deadline = Date.now() + 60_000;
-    // The first event comes as the disk's reading starts: cancel the job while it reads.
-    while (log.progressOf(runId).length === 0) {
+    // The first event with a disk comes as its reading starts: cancel the job while it reads.
+    while (!log.progressOf(runId).some((p) => p.progress.disk !== null)) {
       assert.ok(Date.now() < deadline, "the backup started reading");
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

@@ -5,6 +5,7 @@
  * user who asked for application consistency must not silently get less.
  */
 import { SnapferryError } from "../../common/errors.js";
+import type { PhaseListener } from "../../engines/progress.js";
 import type { Consistency } from "../../repository/restore-point.js";
 import { parseMoRef, type MoRef } from "./moref.js";
 import { requireReturnval, type VimClient } from "./vim-client.js";
@@ -26,6 +27,8 @@ export interface TakeSnapshotOptions {
   /** A failed quiesce may be retried once without quiescing. */
   allowCrashConsistent: boolean;
   note: (text: string) => void;
+  /** Hears "snapshot" before the snapshot task starts. */
+  onPhase?: PhaseListener;
   signal?: AbortSignal;
   /** Bound on the snapshot task (quiescing a busy guest can take minutes). */
   timeoutMs?: number;
@@ -126,6 +129,7 @@ export async function takeBackupSnapshot(
 ): Promise<BackupSnapshot> {
   const name = snapshotName(options.jobId);
   markJobActive(options.jobId, true);
+  options.onPhase?.("snapshot");
   if (!options.quiesce) {
     options.note(
       options.poweredOff
@@ -149,13 +153,16 @@ export async function takeBackupSnapshot(
 
 /**
  * Removes a backup snapshot, consolidating its delta into the disk. Not cancellable: it runs after
- * a cancel too. A snapshot that is already gone counts as removed.
+ * a cancel too. A snapshot that is already gone counts as removed. `onPhase` hears
+ * "snapshot-removal" first, on every path (a failed backup's cleanup included).
  */
 export async function removeBackupSnapshot(
   client: VimClient,
   vm: SnapshotVm,
   snapshot: { ref: MoRef; name: string },
+  onPhase?: PhaseListener,
 ): Promise<void> {
+  onPhase?.("snapshot-removal");
   try {
     const answer = await client.invoke("RemoveSnapshot_Task", {
       _this: snapshot.ref,

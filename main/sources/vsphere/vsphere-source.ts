@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
+import type { PhaseListener } from "../../engines/progress.js";
 import type { RestorePoint } from "../../repository/restore-point.js";
 import type { BackupSource, DiskSource } from "../disk-source.js";
 import { checkBeforeSnapshot, disksToBackUp } from "./backup-checks.js";
@@ -40,6 +41,8 @@ export interface VsphereSourceOptions {
   /** A failed quiesce may be retried crash-consistent. */
   allowCrashConsistent?: boolean;
   note: (text: string) => void;
+  /** Hears "snapshot" while the backup snapshot is taken and "snapshot-removal" while it goes. */
+  onPhase?: PhaseListener;
   signal?: AbortSignal;
   retry?: RetryPolicy;
 }
@@ -114,6 +117,7 @@ async function takeSnapshot(
       quiesce: state.toolsRunning && !poweredOff,
       allowCrashConsistent: options.allowCrashConsistent ?? false,
       note: options.note,
+      ...(options.onPhase ? { onPhase: options.onPhase } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (err) {
@@ -136,7 +140,7 @@ async function removeQuietly(
   opened: Pick<Opened, "client" | "state" | "snapshot" | "options">,
 ): Promise<void> {
   try {
-    await removeBackupSnapshot(opened.client, opened.state, opened.snapshot);
+    await removeBackupSnapshot(opened.client, opened.state, opened.snapshot, opened.options.onPhase);
     opened.options.note(`removed the backup snapshot ${opened.snapshot.name} of VM ${opened.state.name}`);
   } catch (err) {
     opened.options.note(`WARNING: ${err instanceof Error ? err.message : String(err)}`);
@@ -264,7 +268,7 @@ function assemble(
       if (closed) return;
       closed = true;
       try {
-        await removeBackupSnapshot(client, state, snapshot);
+        await removeBackupSnapshot(client, state, snapshot, options.onPhase);
         options.note(`removed the backup snapshot ${snapshot.name} of VM ${state.name}`);
       } catch (err) {
         options.note(`WARNING: ${err instanceof Error ? err.message : String(err)}`);

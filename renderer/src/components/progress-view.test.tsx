@@ -100,6 +100,21 @@ describe("the progress view", () => {
     unsubscribe();
   });
 
+  it("shows the phase main names over the one the counts suggest, until main names another", () => {
+    const { api, unsubscribe } = setup();
+    const done = progress({ bytesDone: 100 * GiB, final: true, etaSeconds: 0 });
+    act(() => api.emit({ type: "progress", runId: "run-1", phase: "commit", progress: done }));
+    expect(screen.getByText("Committing restore point")).toBeTruthy();
+    // The counts are final (which reads as "commit"), but main says the snapshot is being removed.
+    act(() => api.emit({ type: "progress", runId: "run-1", phase: "snapshot-removal", progress: done }));
+    expect(screen.getByText("Removing snapshot")).toBeTruthy();
+    expect(screen.queryByText("Committing restore point")).toBeNull();
+    // A later event without a phase keeps main's last word rather than guessing again.
+    act(() => api.emit({ type: "progress", runId: "run-1", progress: done }));
+    expect(screen.getByText("Removing snapshot")).toBeTruthy();
+    unsubscribe();
+  });
+
   it("cancels the run through jobs.cancel", async () => {
     const { api, unsubscribe } = setup();
     await act(async () => {

@@ -19,6 +19,8 @@ export interface DiskProgress {
 export interface LiveRun {
   progress: ProgressEvent;
   phase: RunPhase;
+  /** The phase came from main: it stands until main names another, whatever the counts say. */
+  phaseFromMain: boolean;
   disks: DiskProgress[];
 }
 
@@ -115,5 +117,6 @@ function nextLive(
     disks = [...disks, { ...disk }].sort((a, b) => a.index - b.index);
   }
   if (progress.final) disks = disks.map((d) => ({ ...d, bytesDone: d.bytesTotal }));
-  return { progress, phase: inferPhase(progress, event.phase), disks };
+  const given = event.phase ?? (previous?.phaseFromMain ? previous.phase : undefined);
+  return { progress, phase: inferPhase(progress, given), phaseFromMain: given !== undefined, disks };
 }
