@@ -16,6 +16,7 @@ import { BlobWriter } from "../repository/blob-writer.js";
 import type { ChunkIndex } from "../repository/chunk-index.js";
 import { chunkCount, encodeChunkList } from "../repository/chunk-list.js";
 import type { Checkpoint } from "../repository/checkpoint.js";
+import { freshCheckpointDisks } from "./resume-check.js";
 import { BlobType, HOLE_ID, SEGMENT_CHUNKS } from "../repository/file-formats.js";
 import type { Repository } from "../repository/repository.js";
 import {
@@ -91,13 +92,7 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     type: options.type ?? (parent ? "incremental" : "full"),
     parent: parent?.id ?? null,
     consistency: source.consistency,
-    // The origin lets a resume that reads a newer state tell which finished segments still hold.
-    disks: source.disks.map((d, i) => ({
-      index: i,
-      size: d.size,
-      segments: [],
-      ...(d.origin ? { origin: d.origin } : {}),
-    })),
+    disks: freshCheckpointDisks(source),
   };
   const workers = options.workers ?? defaultWorkerCount();
   const run: Run = {

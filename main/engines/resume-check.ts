@@ -44,12 +44,7 @@ export async function revalidateCheckpoint(
       source: source.info,
       // Kept segments equal the new state byte for byte, so the restore point is of the new snapshot.
       consistency: source.consistency,
-      disks: source.disks.map((d, i) => ({
-        index: i,
-        size: d.size,
-        segments: [],
-        ...(d.origin ? { origin: d.origin } : {}),
-      })),
+      disks: freshCheckpointDisks(source),
     },
     stillValid,
   };
@@ -92,4 +87,17 @@ function touchedSegments(ranges: readonly ByteRange[], segmentBytes: number): Se
     for (let seg = Math.floor(r.offset / segmentBytes); seg <= last; seg++) touched.add(seg);
   }
   return touched;
+}
+
+/**
+ * A checkpoint's disks before any segment is done. Each carries its origin, so that a resume that
+ * reads a newer state can tell which finished segments still hold.
+ */
+export function freshCheckpointDisks(source: BackupSource): CheckpointDisk[] {
+  return source.disks.map((d, i) => ({
+    index: i,
+    size: d.size,
+    segments: [],
+    ...(d.origin ? { origin: d.origin } : {}),
+  }));
 }
