@@ -47,8 +47,9 @@ async function obtain(passwordFile: string | undefined, confirm: boolean): Promi
 export function promptHidden(question: string): Promise<string> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
-    process.stderr.write(question);
+    // Echo off before the question appears: whatever is typed once it shows must never echo.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     let value = "";
     const onData = (data: Buffer): void => {
