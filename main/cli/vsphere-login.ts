@@ -29,9 +29,7 @@ export async function connectFromCli(location: VsphereLocation, ctx: CommandCont
   const user = vsphereUser(ctx);
   const accept = str(ctx, "accept-thumbprint");
   return (await import("../services/vsphere-connection.js")).connectVsphere({
-    host: location.host,
-    port: location.port,
-    server: location.server,
+    location,
     user,
     ...(accept ? { acceptThumbprint: accept } : {}),
     password: async () => {

@@ -6,7 +6,7 @@
 import type { CertificateView } from "../../preload/contract.js";
 import type { CatalogSource } from "../catalog/catalog-api.js";
 import { SnapferryError } from "../common/errors.js";
-import { connectVsphere } from "./vsphere-connection.js";
+import { connectVsphere, PROBE_TIMEOUT_MS } from "./vsphere-connection.js";
 import { vsphereCredentialService } from "../sources/vsphere/credential-store.js";
 import { knownThumbprint, serverKey } from "../sources/vsphere/known-servers.js";
 import { probeCertificate } from "../sources/vsphere/pinned-tls.js";
@@ -15,7 +15,6 @@ import { parseVsphereUrl, type VsphereLocation } from "../sources/vsphere/vspher
 import { DetailedError } from "./app-errors.js";
 import { sourceOf, type AppContext } from "./app-context.js";
 
-const PROBE_TIMEOUT_MS = 15_000;
 const SERVER_FORMAT = "HOST or HOST:PORT (an ESXi host or a vCenter)";
 
 /** "esxi01" → esxi01:443, with the host and port to connect to. */
@@ -48,9 +47,7 @@ export interface LoginRequest {
 export function login(ctx: AppContext, request: LoginRequest): Promise<VimClient> {
   const { location, user, password, acceptThumbprint } = request;
   return connectVsphere({
-    host: location.host,
-    port: location.port,
-    server: location.server,
+    location,
     user,
     password: async () => password,
     ...(acceptThumbprint ? { acceptThumbprint } : {}),

@@ -9,14 +9,13 @@ import { probeCertificate } from "../sources/vsphere/pinned-tls.js";
 import { parseThumbprint, sameThumbprint } from "../sources/vsphere/thumbprint.js";
 import { VimClient } from "../sources/vsphere/vim-client.js";
 import { TlsUnknownCertificateError } from "../sources/vsphere/vsphere-errors.js";
+import type { VsphereLocation } from "../sources/vsphere/vsphere-url.js";
 
-const PROBE_TIMEOUT_MS = 15_000;
+/** How long a bare TLS handshake to show a certificate may take. */
+export const PROBE_TIMEOUT_MS = 15_000;
 
 export interface VsphereConnectRequest {
-  host: string;
-  port: number;
-  /** "host:port" as known-servers keys it. */
-  server: string;
+  location: VsphereLocation;
   user: string;
   /** A thumbprint the user accepts on this run (first contact, or a renewed certificate). */
   acceptThumbprint?: string;
@@ -27,22 +26,23 @@ export interface VsphereConnectRequest {
 }
 
 export async function connectVsphere(request: VsphereConnectRequest): Promise<VimClient> {
-  const known = await knownThumbprint(request.server, request.knownServersFile);
+  const { host, port, server } = request.location;
+  const known = await knownThumbprint(server, request.knownServersFile);
   const accepted = request.acceptThumbprint ? parseThumbprint(request.acceptThumbprint) : undefined;
   const pin = accepted ?? known;
   if (!pin) {
-    const certificate = await probeCertificate(request.host, request.port, PROBE_TIMEOUT_MS);
-    throw new TlsUnknownCertificateError(request.server, certificate);
+    const certificate = await probeCertificate(host, port, PROBE_TIMEOUT_MS);
+    throw new TlsUnknownCertificateError(server, certificate);
   }
   const client = await VimClient.connect({
-    host: request.host,
-    port: request.port,
+    host,
+    port,
     thumbprint: pin,
     username: request.user,
     password: await request.password(),
   });
   if (accepted && !(known && sameThumbprint(known, accepted))) {
-    await rememberThumbprint(request.server, accepted, request.knownServersFile);
+    await rememberThumbprint(server, accepted, request.knownServersFile);
   }
   return client;
 }

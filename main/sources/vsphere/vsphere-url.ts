@@ -4,7 +4,7 @@
  * spaces or slashes can be given.
  */
 import { UsageError } from "../../common/errors.js";
-import { DEFAULT_VSPHERE_PORT } from "./known-servers.js";
+import { DEFAULT_VSPHERE_PORT, serverKey } from "./known-servers.js";
 
 export interface VsphereLocation {
   host: string;
@@ -41,5 +41,5 @@ export function parseVsphereUrl(text: string, what: string): VsphereLocation {
     .filter((s) => s !== "")
     .map((s) => decodeURIComponent(s));
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  return { host, port, server: `${url.hostname.toLowerCase()}:${port}`, path };
+  return { host, port, server: serverKey(`${url.hostname}:${port}`), path };
 }
