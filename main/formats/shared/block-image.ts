@@ -4,7 +4,7 @@
  * does the reading, the allocation map and the hand-off to a parent disk for differencing images.
  */
 import type { DiskImageReader, Extent, ImageInfo } from "../disk-image.js";
-import type { ImageFile } from "./image-file.js";
+import { ImageFile } from "./image-file.js";
 import { overlayOnParent, type OwnExtent } from "./overlay.js";
 import { sectorRuns, type SectorBitmap } from "./sector-bitmap.js";
 
@@ -210,4 +210,39 @@ export function layeredInfo(
     virtualSize: layer.virtualSize,
     chain: [layer, ...(parent?.info.chain ?? [])],
   };
+}
+
+/** What a format reads from one layer's file to serve it through a BlockImageReader. */
+export interface BlockLayer {
+  layout: BlockLayout;
+  variant: string;
+  virtualSize: number;
+  /** Opens a differencing layer's parent; undefined for a layer without one. */
+  openParent: (() => Promise<DiskImageReader>) | undefined;
+}
+
+/**
+ * Opens one layer of a block-mapped image: `read` reads the format's structures from the file,
+ * then the parent is opened if there is one. On failure the parent and the file are closed.
+ */
+export async function openBlockLayer(
+  path: string,
+  format: string,
+  read: (file: ImageFile) => Promise<BlockLayer>,
+): Promise<DiskImageReader> {
+  const file = await ImageFile.open(path);
+  let parent: DiskImageReader | undefined;
+  try {
+    const layer = await read(file);
+    if (layer.openParent) parent = await layer.openParent();
+    const info = layeredInfo(
+      { path, format, variant: layer.variant, virtualSize: layer.virtualSize, fileSize: file.allocatedBytes },
+      parent,
+    );
+    return new BlockImageReader(info, file, layer.layout, parent);
+  } catch (err) {
+    await parent?.close();
+    await file.close();
+    throw err;
+  }
 }

@@ -2,8 +2,7 @@
  * Reading VHD images (Virtual PC / Hyper-V's first format): fixed, dynamic and differencing.
  */
 import type { DiskImageReader } from "../disk-image.js";
-import { BlockImageReader, layeredInfo, type BlockLayout } from "../shared/block-image.js";
-import { ImageFile } from "../shared/image-file.js";
+import { openBlockLayer } from "../shared/block-image.js";
 import { openInChain } from "../shared/parent-chain.js";
 import { readDynamicHeader } from "./dynamic-header.js";
 import { readFooter } from "./footer.js";
@@ -18,29 +17,21 @@ export function openVhd(path: string, openParent: OpenParent = (p) => openVhd(p)
   return openInChain(path, (inChain) => openLayer(path, (p) => inChain(() => openParent(p))));
 }
 
-async function openLayer(path: string, openParent: OpenParent): Promise<DiskImageReader> {
-  const file = await ImageFile.open(path);
-  let parent: DiskImageReader | undefined;
-  try {
+function openLayer(path: string, openParent: OpenParent): Promise<DiskImageReader> {
+  return openBlockLayer(path, "vhd", async (file) => {
     const footer = await readFooter(file);
-    let layout: BlockLayout;
     if (footer.type === "fixed") {
-      layout = new FixedLayout(file, footer.currentSize);
-    } else {
-      const header = await readDynamicHeader(file, footer.dataOffset);
-      const differencing = footer.type === "differencing";
-      layout = new DynamicLayout(file, header, footer.currentSize, differencing);
-      if (differencing) parent = await openParent(await locateParent(file, header));
+      const layout = new FixedLayout(file, footer.currentSize);
+      return { layout, variant: footer.type, virtualSize: footer.currentSize, openParent: undefined };
     }
-    const variant = footer.type;
-    const info = layeredInfo(
-      { path, format: "vhd", variant, virtualSize: footer.currentSize, fileSize: file.allocatedBytes },
-      parent,
-    );
-    return new BlockImageReader(info, file, layout, parent);
-  } catch (err) {
-    await parent?.close();
-    await file.close();
-    throw err;
-  }
+    const header = await readDynamicHeader(file, footer.dataOffset);
+    const differencing = footer.type === "differencing";
+    const layout = new DynamicLayout(file, header, footer.currentSize, differencing);
+    return {
+      layout,
+      variant: footer.type,
+      virtualSize: footer.currentSize,
+      openParent: differencing ? async () => openParent(await locateParent(file, header)) : undefined,
+    };
+  });
 }

@@ -5,7 +5,7 @@
  */
 import type { DiskImageReader } from "../disk-image.js";
 import { ImageFormatError } from "../image-error.js";
-import { BlockImageReader, layeredInfo } from "../shared/block-image.js";
+import { openBlockLayer } from "../shared/block-image.js";
 import { ImageFile } from "../shared/image-file.js";
 import { openInChain } from "../shared/parent-chain.js";
 import { findParent } from "../shared/parent-path.js";
@@ -30,27 +30,21 @@ export function openVhdx(
   return openInChain(path, (inChain) => openLayer(path, (p) => inChain(() => openParent(p))));
 }
 
-async function openLayer(path: string, openParent: OpenParent): Promise<DiskImageReader> {
-  const file = await ImageFile.open(path);
-  let parent: DiskImageReader | undefined;
-  try {
+function openLayer(path: string, openParent: OpenParent): Promise<DiskImageReader> {
+  return openBlockLayer(path, "vhdx", async (file) => {
     const header = await readCurrentHeader(file);
     await refusePendingLog(file, header);
     const regions = await readRegions(file);
     const meta = await readMetadata(file, regions.metadata);
     const layout = new VhdxLayout(file, meta, regions.bat);
-    if (meta.hasParent) parent = await openVerifiedParent(path, meta, openParent);
     const variant = meta.hasParent ? "differencing" : meta.leaveBlocksAllocated ? "fixed" : "dynamic";
-    const info = layeredInfo(
-      { path, format: "vhdx", variant, virtualSize: meta.virtualSize, fileSize: file.allocatedBytes },
-      parent,
-    );
-    return new BlockImageReader(info, file, layout, parent);
-  } catch (err) {
-    await parent?.close();
-    await file.close();
-    throw err;
-  }
+    return {
+      layout,
+      variant,
+      virtualSize: meta.virtualSize,
+      openParent: meta.hasParent ? () => openVerifiedParent(path, meta, openParent) : undefined,
+    };
+  });
 }
 
 async function openVerifiedParent(

@@ -2,8 +2,11 @@
  * The 512-byte SparseExtentHeader that starts a hosted sparse or stream-optimized VMDK extent
  * (and, for the latter, is repeated as the footer). Little-endian, sizes and offsets in sectors.
  */
+import path from "node:path";
 import { SnapferryError } from "../../common/errors.js";
-import { SECTOR } from "../write-checks.js";
+import type { StagedImageFile } from "../staged-file.js";
+import { SECTOR, requireNonEmpty, requireWholeSectors } from "../write-checks.js";
+import { vmdkDescriptor, type VmdkOptions } from "./writer-descriptor.js";
 
 const MAGIC = 0x564d444b; // "KDMV"
 
@@ -84,4 +87,45 @@ export function descriptorSectors(text: string, minSectors: number): Buffer {
   const buf = Buffer.alloc(sectors * SECTOR);
   bytes.copy(buf);
   return buf;
+}
+
+/** A hosted sparse extent's size in sectors and its embedded descriptor, ready to write. */
+export interface SparseExtentStart {
+  capacity: number;
+  descriptor: Buffer;
+}
+
+/**
+ * Checks that a disk fits a hosted sparse extent (a monolithicSparse or streamOptimized VMDK
+ * written to `file`) and builds the descriptor embedded in it, NUL-padded to whole sectors (at
+ * least `minSectors`).
+ */
+export function sparseExtentStart(
+  format: "vmdk" | "vmdk-stream",
+  createType: "monolithicSparse" | "streamOptimized",
+  file: string,
+  virtualSize: number,
+  options: VmdkOptions,
+  minSectors: number,
+): SparseExtentStart {
+  requireWholeSectors(format, virtualSize);
+  requireNonEmpty(format, virtualSize);
+  requireSparseCapacity(createType, virtualSize);
+  const capacity = virtualSize / SECTOR;
+  const text = vmdkDescriptor(
+    createType,
+    { sectors: capacity, type: "SPARSE", file: path.basename(file) },
+    options,
+  );
+  return { capacity, descriptor: descriptorSectors(text, minSectors) };
+}
+
+/** Writes the header at sector 0 and the embedded descriptor after it, at sector 1. */
+export async function writeSparseHead(
+  file: StagedImageFile,
+  header: SparseHeader,
+  descriptor: Buffer,
+): Promise<void> {
+  await file.write(0, encodeSparseHeader(header));
+  await file.write(SECTOR, descriptor);
 }

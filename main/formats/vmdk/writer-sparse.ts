@@ -12,8 +12,8 @@
 import type { DiskImageWriter } from "../disk-image.js";
 import { ClusterSplitter } from "../cluster-splitter.js";
 import { StagedImageFile } from "../staged-file.js";
-import { SECTOR, WriteCursor, requireNonEmpty, requireWholeSectors } from "../write-checks.js";
-import { vmdkDescriptor, type VmdkOptions } from "./writer-descriptor.js";
+import { SECTOR, WriteCursor } from "../write-checks.js";
+import type { VmdkOptions } from "./writer-descriptor.js";
 import {
   FLAG_REDUNDANT_GRAIN_TABLE,
   FLAG_VALID_NEWLINE_TEST,
@@ -22,12 +22,11 @@ import {
   GT_ENTRIES,
   GT_SECTORS,
   MAX_SECTOR,
-  descriptorSectors,
-  encodeSparseHeader,
   fileTooLarge,
-  requireSparseCapacity,
+  sparseExtentStart,
+  writeSparseHead,
+  type SparseHeader,
 } from "./writer-header.js";
-import path from "node:path";
 
 /** Room for the descriptor that qemu and VMware leave, so a tool can edit it in place. */
 const DESCRIPTOR_SECTORS = 20;
@@ -80,16 +79,15 @@ export class VmdkSparseWriter implements DiskImageWriter {
     virtualSize: number,
     options: VmdkOptions = {},
   ): Promise<VmdkSparseWriter> {
-    requireWholeSectors("vmdk", virtualSize);
-    requireNonEmpty("vmdk", virtualSize);
-    requireSparseCapacity("monolithicSparse", virtualSize);
-    const capacity = virtualSize / SECTOR;
-    const text = vmdkDescriptor(
+    const { capacity, descriptor } = sparseExtentStart(
+      "vmdk",
       "monolithicSparse",
-      { sectors: capacity, type: "SPARSE", file: path.basename(file) },
+      file,
+      virtualSize,
       options,
+      DESCRIPTOR_SECTORS,
     );
-    const plan = layout(descriptorSectors(text, DESCRIPTOR_SECTORS), capacity);
+    const plan = layout(descriptor, capacity);
     return new VmdkSparseWriter(await StagedImageFile.create(file), capacity, plan);
   }
 
@@ -104,7 +102,7 @@ export class VmdkSparseWriter implements DiskImageWriter {
     const { gdSectors, gtCount, rgdSector, rgtSector, gdSector, gtSector } = this.layout;
     await this.file.write(rgdSector * SECTOR, grainDirectory(gdSectors, gtCount, rgtSector));
     await this.file.write(gdSector * SECTOR, grainDirectory(gdSectors, gtCount, gtSector));
-    const header = encodeSparseHeader({
+    const header: SparseHeader = {
       version: 1,
       flags: FLAG_VALID_NEWLINE_TEST | FLAG_REDUNDANT_GRAIN_TABLE,
       capacity: this.capacity,
@@ -114,9 +112,8 @@ export class VmdkSparseWriter implements DiskImageWriter {
       gdOffset: BigInt(gdSector),
       overHead: this.layout.overHead,
       compressAlgorithm: 0,
-    });
-    await this.file.write(0, header);
-    await this.file.write(SECTOR, this.layout.descriptor);
+    };
+    await writeSparseHead(this.file, header, this.layout.descriptor);
     // Grain tables never written must still lie inside the file: extend it over them.
     await this.file.truncate(this.nextSector * SECTOR);
     await this.file.commit();

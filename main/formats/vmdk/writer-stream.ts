@@ -11,14 +11,13 @@
  * as VMware itself does. Memory: one grain table, the grain directory (4 bytes per 32 MiB of
  * disk) and the grains of one write being compressed.
  */
-import path from "node:path";
 import { promisify } from "node:util";
 import { deflate as deflateCallback } from "node:zlib";
 import type { DiskImageWriter } from "../disk-image.js";
 import { ClusterSplitter } from "../cluster-splitter.js";
 import { StagedImageFile } from "../staged-file.js";
-import { SECTOR, WriteCursor, requireNonEmpty, requireWholeSectors } from "../write-checks.js";
-import { vmdkDescriptor, type VmdkOptions } from "./writer-descriptor.js";
+import { SECTOR, WriteCursor } from "../write-checks.js";
+import type { VmdkOptions } from "./writer-descriptor.js";
 import {
   COMPRESSION_DEFLATE,
   FLAG_COMPRESSED_GRAINS,
@@ -30,10 +29,10 @@ import {
   GT_ENTRIES,
   GT_SECTORS,
   MAX_SECTOR,
-  descriptorSectors,
   encodeSparseHeader,
   fileTooLarge,
-  requireSparseCapacity,
+  sparseExtentStart,
+  writeSparseHead,
   type SparseHeader,
 } from "./writer-header.js";
 
@@ -106,17 +105,16 @@ export class VmdkStreamWriter implements DiskImageWriter {
     virtualSize: number,
     options: VmdkOptions = {},
   ): Promise<VmdkStreamWriter> {
-    requireWholeSectors("vmdk-stream", virtualSize);
-    requireNonEmpty("vmdk-stream", virtualSize);
-    requireSparseCapacity("streamOptimized", virtualSize);
-    const capacity = virtualSize / SECTOR;
-    const text = vmdkDescriptor(
+    const { capacity, descriptor } = sparseExtentStart(
+      "vmdk-stream",
       "streamOptimized",
-      { sectors: capacity, type: "SPARSE", file: path.basename(file) },
+      file,
+      virtualSize,
       options,
+      1,
     );
     const staged = await StagedImageFile.create(file);
-    const writer = new VmdkStreamWriter(staged, capacity, descriptorSectors(text, 1));
+    const writer = new VmdkStreamWriter(staged, capacity, descriptor);
     try {
       await writer.writeHead();
     } catch (err) {
@@ -155,8 +153,7 @@ export class VmdkStreamWriter implements DiskImageWriter {
 
   /** The header and descriptor come first, as a reader of the stream needs them first. */
   private async writeHead(): Promise<void> {
-    await this.file.write(0, encodeSparseHeader(this.header));
-    await this.file.write(SECTOR, this.descriptor);
+    await writeSparseHead(this.file, this.header, this.descriptor);
   }
 
   private async compress(index: number, grain: Buffer): Promise<void> {
