@@ -44,6 +44,11 @@ describe("malformed qcow2 images", () => {
     return at(name);
   }
 
+  /** Writes `name`, a qcow2 overlay of `size` on `backing` (of format `backingFormat`), unchecked (-u). */
+  function overlay(name: string, backing: string, backingFormat: string, size: string): void {
+    qemuImg(dir, "create", "-q", "-f", "qcow2", "-u", "-b", backing, "-F", backingFormat, at(name), size);
+  }
+
   it("refuses a truncated header", async () => {
     writeFileSync(at("short.qcow2"), goodBytes.subarray(0, 50));
     await assert.rejects(openQcow2(at("short.qcow2")), assertImageError(/truncated qcow2 header.*50 bytes/));
@@ -96,30 +101,17 @@ describe("malformed qcow2 images", () => {
   });
 
   it("refuses a backing chain that loops, also through an injected opener", async () => {
-    qemuImg(dir, "create", "-q", "-f", "qcow2", "-u", "-b", "b.qcow2", "-F", "qcow2", at("a.qcow2"), "1M");
-    qemuImg(dir, "create", "-q", "-f", "qcow2", "-u", "-b", "a.qcow2", "-F", "qcow2", at("b.qcow2"), "1M");
+    overlay("a.qcow2", "b.qcow2", "qcow2", "1M");
+    overlay("b.qcow2", "a.qcow2", "qcow2", "1M");
     await assert.rejects(
       openQcow2(at("a.qcow2")),
       assertImageError(/backing file chain loops: .*a\.qcow2 -> .*b\.qcow2 -> .*a\.qcow2/),
     );
-    qemuImg(
-      dir,
-      "create",
-      "-q",
-      "-f",
-      "qcow2",
-      "-u",
-      "-b",
-      "self.qcow2",
-      "-F",
-      "qcow2",
-      at("self.qcow2"),
-      "1M",
-    );
+    overlay("self.qcow2", "self.qcow2", "qcow2", "1M");
     await assert.rejects(openQcow2(at("self.qcow2")), assertImageError(/loops/));
     // Labelled vmdk, so each hop goes through the opener, which opens them as qcow2 again.
-    qemuImg(dir, "create", "-q", "-f", "qcow2", "-u", "-b", "d.img", "-F", "vmdk", at("c.img"), "1M");
-    qemuImg(dir, "create", "-q", "-f", "qcow2", "-u", "-b", "c.img", "-F", "vmdk", at("d.img"), "1M");
+    overlay("c.img", "d.img", "vmdk", "1M");
+    overlay("d.img", "c.img", "vmdk", "1M");
     const opener: BackingOpener = (file) => openQcow2(file, opener);
     await assert.rejects(openQcow2(at("c.img"), opener), assertImageError(/loops/));
   });
@@ -128,20 +120,7 @@ describe("malformed qcow2 images", () => {
     writeFileSync(at("layer-0.raw"), Buffer.alloc(64 * KiB, 7));
     for (let i = 1; i <= 33; i++) {
       const backing = i === 1 ? ["layer-0.raw", "raw"] : [`layer-${i - 1}.qcow2`, "qcow2"];
-      qemuImg(
-        dir,
-        "create",
-        "-q",
-        "-f",
-        "qcow2",
-        "-u",
-        "-b",
-        backing[0] ?? "",
-        "-F",
-        backing[1] ?? "",
-        at(`layer-${i}.qcow2`),
-        "64k",
-      );
+      overlay(`layer-${i}.qcow2`, backing[0] ?? "", backing[1] ?? "", "64k");
     }
     const reader = await openQcow2(at("layer-32.qcow2"));
     try {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, statSync, truncateSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { SeededBytes, makeExt4Image } from "../../main/demo/disk-image.js";
+import { SeededBytes } from "../../main/demo/disk-image.js";
 import { looksLikeVhd, openVhd } from "../../main/formats/vhd/index.js";
 import {
   editDynamicHeader,
@@ -18,8 +18,7 @@ import {
   writeVhd,
   type VhdBlock,
 } from "../support/vhd-builder.js";
-import { requireTool } from "../support/cli.js";
-import { makeTempDir } from "../support/tmp.js";
+import { makeImageFixture } from "../support/image-fixture.js";
 import {
   KiB,
   MiB,
@@ -33,7 +32,6 @@ import {
   qemuIo,
   qemuRaw,
   readBytes,
-  requireQemu,
   withReader,
 } from "../support/vhd-fixtures.js";
 
@@ -50,14 +48,13 @@ describe("VHD reader", { timeout: 120_000 }, () => {
   const rng = new SeededBytes("vhd reader");
 
   before(() => {
-    requireQemu();
-    requireTool("mkfs.ext4", "e2fsprogs");
-    ({ dir, cleanup } = makeTempDir("vhd"));
-    raw = path.join(dir, "ext4.raw");
-    makeExt4Image(raw, { sizeBytes: DISK, seed: "vhd reader", textBytes: 3 * MiB, randomBytes: 4 * MiB });
-    small = path.join(dir, "small.vhd");
-    qemuImg("create", "-f", "vpc", "-o", "subformat=dynamic,force_size=on", small, "24M");
-    qemuIo("vpc", small, "write -P 0x11 0 3M", "write -P 0x22 5M 1536k", "write -P 0x33 20M 4M");
+    ({ dir, raw, small, cleanup } = makeImageFixture({
+      ext: "vhd",
+      format: "vpc",
+      createOptions: "subformat=dynamic,force_size=on",
+      diskBytes: DISK,
+      seed: "vhd reader",
+    }));
   });
   after(() => cleanup());
 

@@ -8,10 +8,9 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, truncateSync, statSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { SeededBytes, makeExt4Image } from "../../main/demo/disk-image.js";
+import { SeededBytes } from "../../main/demo/disk-image.js";
 import { looksLikeVhdx, openVhdx } from "../../main/formats/vhdx/index.js";
-import { requireTool } from "../support/cli.js";
-import { makeTempDir } from "../support/tmp.js";
+import { makeImageFixture } from "../support/image-fixture.js";
 import {
   KiB,
   MiB,
@@ -22,10 +21,8 @@ import {
   imageError,
   patch,
   qemuImg,
-  qemuIo,
   qemuRaw,
   readBytes,
-  requireQemu,
   withReader,
 } from "../support/vhd-fixtures.js";
 import {
@@ -59,14 +56,13 @@ describe("VHDX reader", { timeout: 120_000 }, () => {
   let small = "";
 
   before(() => {
-    requireQemu();
-    requireTool("mkfs.ext4", "e2fsprogs");
-    ({ dir, cleanup } = makeTempDir("vhdx"));
-    raw = path.join(dir, "ext4.raw");
-    makeExt4Image(raw, { sizeBytes: DISK, seed: "vhdx reader", textBytes: 3 * MiB, randomBytes: 4 * MiB });
-    small = path.join(dir, "small.vhdx");
-    qemuImg("create", "-f", "vhdx", "-o", "block_size=1M", small, "24M");
-    qemuIo("vhdx", small, "write -P 0x11 0 3M", "write -P 0x22 5M 1536k", "write -P 0x33 20M 4M");
+    ({ dir, raw, small, cleanup } = makeImageFixture({
+      ext: "vhdx",
+      format: "vhdx",
+      createOptions: "block_size=1M",
+      diskBytes: DISK,
+      seed: "vhdx reader",
+    }));
   });
   after(() => cleanup());
 

@@ -205,6 +205,11 @@ export async function snapshotNames(client: VimClient, vm: MoRef): Promise<strin
   return allSnapshots(state.rootSnapshots).map((s) => s.name);
 }
 
+/** The names of the VM's snapshots that snapferry's backups made (named "snapferry-..."). */
+export async function backupSnapshotNames(client: VimClient, vm: MoRef): Promise<string[]> {
+  return (await snapshotNames(client, vm)).filter((n) => n.startsWith("snapferry-"));
+}
+
 export async function createSnapshot(
   client: VimClient,
   vm: MoRef,

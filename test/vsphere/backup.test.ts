@@ -15,11 +15,11 @@ import { vmConfigRecordOf } from "../../main/sources/vsphere/vm-config-record.js
 import { cliOk, lastLine, requireTool, TEST_PASSWORD } from "../support/cli.js";
 import {
   backupArgs,
+  backupSnapshotNames,
   changeBlocks,
   MiB,
   notesOf,
   resultOf,
-  snapshotNames,
   writeExt4,
   startSiteWithVm,
   type BackupSite,
@@ -50,12 +50,7 @@ describe("vSphere backup through the CLI (vcsim with the CBT harness)", () => {
   };
 
   const noBackupSnapshotLeft = async (): Promise<void> => {
-    const names = await snapshotNames(site.client, vm);
-    assert.deepEqual(
-      names.filter((n) => n.startsWith("snapferry-")),
-      [],
-      "the backup snapshot is removed",
-    );
+    assert.deepEqual(await backupSnapshotNames(site.client, vm), [], "the backup snapshot is removed");
   };
 
   before(async () => {

@@ -1,28 +1,15 @@
 import { act, fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import type { CatalogRun } from "../../../main/catalog/catalog-api";
 import type { ProgressEvent } from "../../../main/engines/progress";
 import { setApi } from "../api/current";
 import { useRunsStore } from "../stores/runs-store";
 import { FakeApi, ok } from "../test/fake-api";
+import { runningRun } from "../test/fixtures";
 import { ProgressView } from "./progress-view";
 
 const GiB = 2 ** 30;
 
-const run: CatalogRun = {
-  id: "run-1",
-  jobId: null,
-  kind: "backup",
-  title: "Back up db01",
-  status: "running",
-  startedAt: "2026-01-05T10:00:00.000Z",
-  finishedAt: null,
-  bytesRead: 0,
-  bytesStored: 0,
-  restorePointId: null,
-  repositoryId: "repo-1",
-  error: null,
-};
+const run = runningRun();
 
 function progress(overrides: Partial<ProgressEvent>): ProgressEvent {
   return {

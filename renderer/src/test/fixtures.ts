@@ -1,5 +1,5 @@
 /** Data shaped as main sends it (preload/contract.ts), for component tests. */
-import type { CatalogRestorePoint, CatalogSource } from "../../../main/catalog/catalog-api";
+import type { CatalogRestorePoint, CatalogRun, CatalogSource } from "../../../main/catalog/catalog-api";
 import type { ChainHealthSummary } from "../../../main/sources/vsphere/snapshot-tree";
 import type { VmDetails, VmNode } from "../../../main/sources/vsphere/inventory-types";
 import type { RepositoryView, SourceInventory, Wire } from "../../../preload/contract";
@@ -194,6 +194,25 @@ export function restorePoint(overrides: Partial<CatalogRestorePoint> = {}): Cata
     ],
     bytesAdded: 512 * 2 ** 20,
     verifiedAt: null,
+    ...overrides,
+  };
+}
+
+/** A backup run of db01 that main just started, still running. */
+export function runningRun(overrides: Partial<CatalogRun> = {}): CatalogRun {
+  return {
+    id: "run-1",
+    jobId: null,
+    kind: "backup",
+    title: "Back up db01",
+    status: "running",
+    startedAt: "2026-01-05T10:00:00.000Z",
+    finishedAt: null,
+    bytesRead: 0,
+    bytesStored: 0,
+    restorePointId: null,
+    repositoryId: "repo-1",
+    error: null,
     ...overrides,
   };
 }

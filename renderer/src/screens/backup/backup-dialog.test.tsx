@@ -1,12 +1,11 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import type { CatalogRun } from "../../../../main/catalog/catalog-api";
 import { setApi } from "../../api/current";
 import { useRepositoriesStore } from "../../stores/repositories-store";
 import { useRunsStore } from "../../stores/runs-store";
 import { useSourcesStore } from "../../stores/sources-store";
 import { FakeApi, ok } from "../../test/fake-api";
-import { encryptedRepo, vmDetails, vsphereInventory, vsphereSource } from "../../test/fixtures";
+import { encryptedRepo, runningRun, vmDetails, vsphereInventory, vsphereSource } from "../../test/fixtures";
 import { BackupDialog } from "./backup-dialog";
 
 const blockedChain = {
@@ -73,20 +72,7 @@ describe("the backup dialog", () => {
     ]);
 
     // The dialog now follows the run main started.
-    const run: CatalogRun = {
-      id: "run-7",
-      jobId: null,
-      kind: "backup",
-      title: "Back up db01",
-      status: "running",
-      startedAt: "2026-01-05T10:00:00.000Z",
-      finishedAt: null,
-      bytesRead: 0,
-      bytesStored: 0,
-      restorePointId: null,
-      repositoryId: "repo-1",
-      error: null,
-    };
+    const run = runningRun({ id: "run-7" });
     act(() => api.emit({ type: "run", run }));
     expect(screen.getByRole("region", { name: "Progress of Back up db01" })).toBeTruthy();
     expect(screen.getByRole("button", { name: "Cancel" })).toBeTruthy();
