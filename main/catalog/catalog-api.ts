@@ -46,9 +46,19 @@ export interface CatalogRestorePoint {
   disks: { index: number; name: string; size: number }[];
   /** Bytes this restore point added to the repository, when known. */
   bytesAdded: number | null;
-  /** When `check --read-data` last verified it, or null. */
+  /** When `check --read-data` or `verify` last found it sound, or null. */
   verifiedAt: string | null;
+  /** The last verification that failed, when none succeeded after it: shown in red with the reason. */
+  verifyFailure: VerifyFailure | null;
 }
+
+export interface VerifyFailure {
+  at: string;
+  reason: string;
+}
+
+/** What one verification found: success clears an earlier failure, failure keeps the last success. */
+export type VerificationOutcome = { at: string; ok: true } | { at: string; ok: false; reason: string };
 
 export type JobKind = "backup" | "restore" | "check" | "prune";
 
@@ -106,6 +116,7 @@ export interface Catalog {
     /** Replaces the cached list of one repository in one transaction. */
     replaceAll(repositoryId: string, points: CatalogRestorePoint[]): void;
     markVerified(repositoryId: string, ids: string[], at: string): void;
+    recordVerification(repositoryId: string, id: string, outcome: VerificationOutcome): void;
   };
   jobs: {
     list(): CatalogJob[];

@@ -96,4 +96,16 @@ const initialSchema: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+const verificationFailures: Migration = {
+  version: 2,
+  description: "restore points remember why their last verification failed",
+  up(db) {
+    // verified_at keeps the last success; a failure after it is shown (in red) until a later success.
+    db.exec(`
+      ALTER TABLE restore_points ADD COLUMN verify_failed_at TEXT;
+      ALTER TABLE restore_points ADD COLUMN verify_error TEXT;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, verificationFailures];

@@ -7,7 +7,7 @@ import path from "node:path";
 import { SnapferryError } from "../common/errors.js";
 import { Repository, type PasswordProvider } from "../repository/repository.js";
 import type { RestorePoint } from "../repository/restore-point.js";
-import type { Catalog, CatalogRepository, CatalogRestorePoint } from "./catalog-api.js";
+import type { Catalog, CatalogRepository, CatalogRestorePoint, VerifyFailure } from "./catalog-api.js";
 import { notInCatalog } from "./repositories-store.js";
 
 /** A password, or a function that fetches one only if the repository turns out to be encrypted. */
@@ -84,9 +84,12 @@ function record(
   damaged: RepositoryListing["damaged"],
 ): RepositoryListing {
   const id = repository.repositoryId;
-  // Verification is known only here (check --read-data ran on this machine): keep it.
-  const verified = new Map(catalog.restorePoints.list(id).map((p) => [p.id, p.verifiedAt]));
-  const cached = points.map((rp) => toCatalogPoint(id, rp, verified.get(rp.id) ?? null));
+  // Verification is known only here (check --read-data or verify ran on this machine): keep it.
+  const verified = new Map(catalog.restorePoints.list(id).map((p) => [p.id, p]));
+  const cached = points.map((rp) => {
+    const known = verified.get(rp.id);
+    return toCatalogPoint(id, rp, known?.verifiedAt ?? null, known?.verifyFailure ?? null);
+  });
   catalog.restorePoints.replaceAll(id, cached);
   catalog.repositories.touch(id);
   return {
@@ -100,6 +103,7 @@ export function toCatalogPoint(
   repositoryId: string,
   rp: RestorePoint,
   verifiedAt: string | null,
+  verifyFailure: VerifyFailure | null = null,
 ): CatalogRestorePoint {
   return {
     repositoryId,
@@ -114,6 +118,7 @@ export function toCatalogPoint(
     disks: rp.disks.map((d) => ({ index: d.index, name: d.name, size: d.size })),
     bytesAdded: bytesAdded(rp),
     verifiedAt,
+    verifyFailure,
   };
 }
 

@@ -21,6 +21,8 @@ interface RestorePointRow {
   disks_json: string;
   bytes_added: number | null;
   verified_at: string | null;
+  verify_failed_at: string | null;
+  verify_error: string | null;
 }
 
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -35,11 +37,14 @@ export function restorePointsStore(db: Database): Catalog["restorePoints"] {
   const deleteAll = db.prepare<[string]>("DELETE FROM restore_points WHERE repository_id = ?");
   const insertRow = db.prepare<[RestorePointRow]>(`
     INSERT INTO restore_points (repository_id, id, time, type, consistency, source_kind, source,
-      vm_uuid, vm_name, disks_json, bytes_added, verified_at)
+      vm_uuid, vm_name, disks_json, bytes_added, verified_at, verify_failed_at, verify_error)
     VALUES (@repository_id, @id, @time, @type, @consistency, @source_kind, @source,
-      @vm_uuid, @vm_name, @disks_json, @bytes_added, @verified_at)`);
+      @vm_uuid, @vm_name, @disks_json, @bytes_added, @verified_at, @verify_failed_at, @verify_error)`);
   const verify = db.prepare<[string, string, string]>(
-    "UPDATE restore_points SET verified_at = ? WHERE repository_id = ? AND id = ?",
+    "UPDATE restore_points SET verified_at = ?, verify_failed_at = NULL, verify_error = NULL WHERE repository_id = ? AND id = ?",
+  );
+  const fail = db.prepare<[string, string, string, string]>(
+    "UPDATE restore_points SET verify_failed_at = ?, verify_error = ? WHERE repository_id = ? AND id = ?",
   );
 
   const fromRow = (row: RestorePointRow): CatalogRestorePoint => {
@@ -57,6 +62,10 @@ export function restorePointsStore(db: Database): Catalog["restorePoints"] {
       disks: jsonColumn(db.name, `${what} (disks)`, disksSchema, row.disks_json),
       bytesAdded: row.bytes_added,
       verifiedAt: row.verified_at,
+      verifyFailure:
+        row.verify_failed_at !== null && row.verify_error !== null
+          ? { at: row.verify_failed_at, reason: row.verify_error }
+          : null,
     };
   };
 
@@ -81,6 +90,10 @@ export function restorePointsStore(db: Database): Catalog["restorePoints"] {
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits rather than failing.
     replaceAll: (repositoryId, points) => replaceAll.immediate(repositoryId, points),
     markVerified: (repositoryId, ids, at) => markVerified.immediate(repositoryId, ids, at),
+    recordVerification: (repositoryId, id, outcome) => {
+      if (outcome.ok) verify.run(outcome.at, repositoryId, id);
+      else fail.run(outcome.at, outcome.reason, repositoryId, id);
+    },
   };
 }
 
@@ -98,5 +111,7 @@ function toRow(point: CatalogRestorePoint): RestorePointRow {
     disks_json: JSON.stringify(point.disks.map((d) => ({ index: d.index, name: d.name, size: d.size }))),
     bytes_added: point.bytesAdded,
     verified_at: point.verifiedAt,
+    verify_failed_at: point.verifyFailure?.at ?? null,
+    verify_error: point.verifyFailure?.reason ?? null,
   };
 }

@@ -39,6 +39,7 @@ function point(id: string, time: string, extra: Partial<CatalogRestorePoint> = {
     ],
     bytesAdded: 123_456_789,
     verifiedAt: null,
+    verifyFailure: null,
     ...extra,
   };
 }
@@ -123,6 +124,37 @@ describe("restore points store", () => {
       [null, "2026-03-01T00:00:00Z"],
     );
     assert.deepEqual(catalog.restorePoints.list("another"), []);
+    catalog.close();
+  });
+
+  it("records a failed verification until a later one succeeds, and keeps the last success", () => {
+    const catalog = fresh();
+    catalog.repositories.upsert(REPO);
+    catalog.restorePoints.replaceAll(REPO.repositoryId, [point("p1", "2026-01-01T00:00:00Z")]);
+    const state = (): [string | null, unknown] => {
+      const p = catalog.restorePoints.list(REPO.repositoryId)[0];
+      return [p?.verifiedAt ?? null, p?.verifyFailure ?? null];
+    };
+    catalog.restorePoints.recordVerification(REPO.repositoryId, "p1", {
+      at: "2026-03-01T00:00:00Z",
+      ok: true,
+    });
+    const reason = "disk 0 (sda) at offset 1048576: chunk 1a2b… is damaged";
+    catalog.restorePoints.recordVerification(REPO.repositoryId, "p1", {
+      at: "2026-03-02T00:00:00Z",
+      ok: false,
+      reason,
+    });
+    assert.deepEqual(state(), ["2026-03-01T00:00:00Z", { at: "2026-03-02T00:00:00Z", reason }]);
+    // A refresh from the repository keeps what only this machine knows.
+    const cached = catalog.restorePoints.list(REPO.repositoryId);
+    catalog.restorePoints.replaceAll(REPO.repositoryId, cached);
+    assert.deepEqual(state(), ["2026-03-01T00:00:00Z", { at: "2026-03-02T00:00:00Z", reason }]);
+    catalog.restorePoints.recordVerification(REPO.repositoryId, "p1", {
+      at: "2026-03-03T00:00:00Z",
+      ok: true,
+    });
+    assert.deepEqual(state(), ["2026-03-03T00:00:00Z", null]);
     catalog.close();
   });
 

@@ -194,6 +194,7 @@ export function restorePoint(overrides: Partial<CatalogRestorePoint> = {}): Cata
     ],
     bytesAdded: 512 * 2 ** 20,
     verifiedAt: null,
+    verifyFailure: null,
     ...overrides,
   };
 }
