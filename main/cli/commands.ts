@@ -1,6 +1,7 @@
 /** Every `snapferry` command, by name, in the order `snapferry --help` lists them. */
 import { backupCommands } from "./backup-commands.js";
 import type { Command } from "./command.js";
+import { copyCommands } from "./copy-commands.js";
 import { imageCommands } from "./image-commands.js";
 import { maintenanceCommands } from "./maintenance-commands.js";
 import { vsphereCommands } from "./vsphere-commands.js";
@@ -10,6 +11,7 @@ export type { Command, CommandContext } from "./command.js";
 export const commands: Record<string, Command> = {
   ...backupCommands,
   ...maintenanceCommands,
+  ...copyCommands,
   ...imageCommands,
   ...vsphereCommands,
 };

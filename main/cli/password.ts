@@ -6,15 +6,41 @@ import { promises as fs } from "node:fs";
 import { SnapferryError } from "../common/errors.js";
 import type { PasswordProvider } from "../repository/repository.js";
 
-export function passwordProvider(passwordFile: string | undefined, confirm = false): PasswordProvider {
+/** Which repository a password is for, when a command opens two (copy: the source and the target). */
+export interface PasswordSource {
+  /** Environment variables tried in order (SNAPFERRY_PASSWORD by default). */
+  env: readonly string[];
+  /** How messages name the repository ("the repository", "the source repository"). */
+  name: string;
+  prompt: string;
+  /** How messages name the option that gives a password file. */
+  fileOption: string;
+}
+
+const DEFAULT_SOURCE: PasswordSource = {
+  env: ["SNAPFERRY_PASSWORD"],
+  name: "the repository",
+  prompt: "Repository password: ",
+  fileOption: "--password-file",
+};
+
+export function passwordProvider(
+  passwordFile: string | undefined,
+  confirm = false,
+  source: PasswordSource = DEFAULT_SOURCE,
+): PasswordProvider {
   let cached: string | undefined;
   return async () => {
-    cached ??= await obtain(passwordFile, confirm);
+    cached ??= await obtain(passwordFile, confirm, source);
     return cached;
   };
 }
 
-async function obtain(passwordFile: string | undefined, confirm: boolean): Promise<string> {
+async function obtain(
+  passwordFile: string | undefined,
+  confirm: boolean,
+  source: PasswordSource,
+): Promise<string> {
   if (passwordFile) {
     let text: string;
     try {
@@ -26,16 +52,18 @@ async function obtain(passwordFile: string | undefined, confirm: boolean): Promi
     if (password === "") throw new SnapferryError("usage", `password file ${passwordFile} is empty`);
     return password;
   }
-  const fromEnv = process.env.SNAPFERRY_PASSWORD;
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  for (const name of source.env) {
+    const fromEnv = process.env[name];
+    if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  }
   if (!process.stdin.isTTY) {
     throw new SnapferryError(
       "usage",
-      "the repository needs a password and none was given",
-      "Set SNAPFERRY_PASSWORD or pass --password-file FILE.",
+      `${source.name} needs a password and none was given`,
+      `Set ${source.env.join(" or ")} or pass ${source.fileOption} FILE.`,
     );
   }
-  const password = await promptHidden("Repository password: ");
+  const password = await promptHidden(source.prompt);
   if (password === "") throw new SnapferryError("usage", "the password is empty");
   if (confirm && (await promptHidden("Repeat the password: ")) !== password) {
     throw new SnapferryError("usage", "the two passwords differ");

@@ -46,6 +46,12 @@ export interface BackupOptions {
   parent: RestorePoint | null;
   /** What to call the restore point: by default "incremental" with a parent, "full" without. */
   type?: BackupType;
+  /**
+   * A backup copy: the restore point being copied from another repository. The copy keeps its id,
+   * time, type, tool and host, so it is the same restore point in both places (and a second copy
+   * finds it there and moves nothing).
+   */
+  copyOf?: RestorePoint;
   /** Segments already done by an interrupted run of the same backup. */
   resumeFrom: Checkpoint | null;
   /**
@@ -87,7 +93,7 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     sourceKey: sourceKey(source.info),
     fingerprint: source.fingerprint,
     source: source.info,
-    restorePointId: newRestorePointId(),
+    restorePointId: options.copyOf?.id ?? newRestorePointId(),
     startedAt: new Date().toISOString(),
     type: options.type ?? (parent ? "incremental" : "full"),
     parent: parent?.id ?? null,
@@ -114,12 +120,13 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     for (const [i, disk] of source.disks.entries()) disks.push(await backupDisk(run, i, disk));
     options.onPhase?.("commit");
     await run.writer.flush();
+    const original = options.copyOf;
     const rp: RestorePoint = {
       version: 1,
       id: checkpoint.restorePointId,
-      time: new Date().toISOString(),
-      tool: TOOL_NAME,
-      host: hostname(),
+      time: original?.time ?? new Date().toISOString(),
+      tool: original?.tool ?? TOOL_NAME,
+      host: original?.host ?? hostname(),
       type: checkpoint.type,
       parent: checkpoint.parent,
       consistency: checkpoint.consistency,
@@ -128,7 +135,7 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
       config: Object.fromEntries(
         Object.entries(source.configFiles).map(([k, v]) => [k, v.toString("base64")]),
       ),
-      durationMs: Date.now() - started,
+      durationMs: original?.durationMs ?? Date.now() - started,
     };
     await repo.writeRestorePoint(rp);
     await repo.deleteCheckpoint(checkpoint.sourceKey);
