@@ -1,4 +1,5 @@
 /** Every `snapferry` command, by name, in the order `snapferry --help` lists them. */
+import { appendOnlyCommands } from "./append-only-commands.js";
 import { backupCommands } from "./backup-commands.js";
 import type { Command } from "./command.js";
 import { copyCommands } from "./copy-commands.js";
@@ -12,6 +13,7 @@ export const commands: Record<string, Command> = {
   ...backupCommands,
   ...maintenanceCommands,
   ...copyCommands,
+  ...appendOnlyCommands,
   ...imageCommands,
   ...vsphereCommands,
 };

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "repository-exists"
   | "repository-format"
   | "repository-locked"
+  | "append-only"
   | "corrupt-data"
   | "disk-full"
   | "source"

@@ -24,6 +24,11 @@ export interface RepositoryConfig {
   compression: "zstd";
   createdAt: string;
   createdBy: string;
+  /**
+   * Append-only mode (ransomware protection, as borg's): restore points can be added, but forget
+   * and prune are refused until unlocked with the password (append-only.ts). Absent means off.
+   */
+  appendOnly?: boolean;
 }
 
 export function validateChunkSize(chunkSize: number): void {
@@ -93,6 +98,7 @@ function validateConfig(repo: string, value: unknown): RepositoryConfig {
   validateChunkSize(c.chunkSize);
   if (c.encryption !== "aes256gcm" && c.encryption !== "none") throw formatError(repo, "unknown cipher");
   if (c.compression !== "zstd") throw formatError(repo, "unknown compression");
+  if (c.appendOnly !== undefined && typeof c.appendOnly !== "boolean") throw formatError(repo, "bad append-only flag");
   return {
     format: CONFIG_FORMAT_NAME,
     version: c.version,
@@ -102,5 +108,6 @@ function validateConfig(repo: string, value: unknown): RepositoryConfig {
     compression: "zstd",
     createdAt: String(c.createdAt ?? ""),
     createdBy: String(c.createdBy ?? ""),
+    ...(c.appendOnly === true ? { appendOnly: true } : {}),
   };
 }

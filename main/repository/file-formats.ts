@@ -30,6 +30,7 @@ export const MAGIC = {
   index: Buffer.from("SFINDX01", "latin1"),
   manifest: Buffer.from("SFSNAP01", "latin1"),
   checkpoint: Buffer.from("SFCKPT01", "latin1"),
+  unlock: Buffer.from("SFUNLK01", "latin1"),
 } as const;
 export const MAGIC_SIZE = 8;
 
@@ -64,3 +65,6 @@ export const DIRS = {
   tmp: "tmp",
 } as const;
 export const CONFIG_FILE = "config";
+/** Append-only mode: the time-limited unlock (sealed) and the log of every change and use of it. */
+export const APPEND_ONLY_UNLOCK_FILE = "append-only-unlock";
+export const APPEND_ONLY_LOG_FILE = "append-only.log";

@@ -22,6 +22,7 @@ import { packPath, readPackTable } from "./pack-file.js";
 import { PackReader } from "./pack-reader.js";
 import { validateRestorePoint, type RestorePoint } from "./restore-point.js";
 import { decodeSealedJson, encodeSealedJson } from "./sealed-file.js";
+import { assertMayRemove } from "./append-only.js";
 import { Sealer, type MasterKeys } from "./sealer.js";
 import { hostname } from "node:os";
 
@@ -253,6 +254,7 @@ export class Repository {
   }
 
   async deleteRestorePoint(id: string): Promise<void> {
+    await assertMayRemove(this, "forget", `restore point ${id}`);
     await removeDurably(path.join(this.dir("snapshots"), id));
   }
 

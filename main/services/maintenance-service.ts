@@ -8,6 +8,7 @@ import { pruneRepository, type PruneReport } from "../engines/prune.js";
 import { ChunkIndex } from "../repository/chunk-index.js";
 import { BlobType } from "../repository/file-formats.js";
 import { removeLocks, type LockInfo } from "../repository/lock.js";
+import { assertMayRemove } from "../repository/append-only.js";
 import { Repository } from "../repository/repository.js";
 import { readConfig } from "../repository/config.js";
 import { applyRetention, type RetentionDecision, type RetentionPolicy } from "../repository/retention.js";
@@ -50,13 +51,19 @@ export function forget(
     const { points } = await repo.listRestorePoints();
     const decisions = applyRetention(points, request.policy);
     const remove = decisions.filter((d) => !d.keep);
+    // Refused before the first deletion, not after some: append-only leaves the set whole.
+    if (!request.dryRun && remove.length > 0)
+      await assertMayRemove(repo, "forget", `${remove.length} restore point(s)`);
     if (!request.dryRun) for (const d of remove) await repo.deleteRestorePoint(d.id);
     return { keep: decisions.filter((d) => d.keep), remove };
   });
 }
 
 export function prune(request: RepoRef): Promise<PruneReport> {
-  return withExclusiveLock(request, "prune", (repo) => pruneRepository(repo));
+  return withExclusiveLock(request, "prune", async (repo) => {
+    await assertMayRemove(repo, "prune");
+    return pruneRepository(repo);
+  });
 }
 
 /** Recreates the index from the packs' own tables (after an index file was lost or damaged). */
