@@ -3,7 +3,7 @@
  * total, what was read, new and stored, the rate and an ETA, for the job and for the current disk.
  */
 export interface ProgressEvent {
-  operation: "backup" | "restore" | "check" | "prune";
+  operation: "backup" | "restore" | "check" | "prune" | "verify";
   bytesTotal: number;
   bytesDone: number;
   bytesRead: number;
