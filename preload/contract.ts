@@ -119,8 +119,11 @@ export type ApiInput<K extends ApiName> = v.InferOutput<(typeof inputs)[K]>;
 export interface AppInfo {
   version: string;
   platform: string;
-  /** "electron" inside the app; "bridge" when the UI runs in a browser over the loopback bridge. */
-  door: "electron" | "bridge";
+  /**
+   * "electron" inside the app; "bridge" when the UI runs in a browser over the loopback bridge;
+   * "cli" for `snapferry job`, which runs jobs through the same services without a window.
+   */
+  door: "electron" | "bridge" | "cli";
   keychain: "available" | "unavailable";
 }
 

@@ -5,6 +5,7 @@ import type { Command } from "./command.js";
 import { copyCommands } from "./copy-commands.js";
 import { fileCommands } from "./file-commands.js";
 import { imageCommands } from "./image-commands.js";
+import { jobCommands } from "./job-commands.js";
 import { maintenanceCommands } from "./maintenance-commands.js";
 import { verifyCommands } from "./verify-commands.js";
 import { vsphereCommands } from "./vsphere-commands.js";
@@ -18,6 +19,7 @@ export const commands: Record<string, Command> = {
   ...verifyCommands,
   ...copyCommands,
   ...appendOnlyCommands,
+  ...jobCommands,
   ...imageCommands,
   ...vsphereCommands,
 };

@@ -9,6 +9,7 @@ import { ChunkIndex } from "../repository/chunk-index.js";
 import { BlobType } from "../repository/file-formats.js";
 import { removeLocks, type LockInfo } from "../repository/lock.js";
 import { assertMayRemove } from "../repository/append-only.js";
+import { sourceKey } from "../repository/restore-point.js";
 import { Repository } from "../repository/repository.js";
 import { readConfig } from "../repository/config.js";
 import { applyRetention, type RetentionDecision, type RetentionPolicy } from "../repository/retention.js";
@@ -45,10 +46,17 @@ export interface ForgetResult {
 }
 
 export function forget(
-  request: RepoRef & { policy: RetentionPolicy; dryRun: boolean },
+  request: RepoRef & {
+    policy: RetentionPolicy;
+    dryRun: boolean;
+    /** Only the restore points of these machines (a job's own); all when absent. */
+    sourceKeys?: readonly string[];
+  },
 ): Promise<ForgetResult> {
   return withExclusiveLock(request, "forget", async (repo) => {
-    const { points } = await repo.listRestorePoints();
+    const listed = (await repo.listRestorePoints()).points;
+    const only = request.sourceKeys ? new Set(request.sourceKeys) : undefined;
+    const points = only ? listed.filter((p) => only.has(sourceKey(p.source))) : listed;
     const decisions = applyRetention(points, request.policy);
     const remove = decisions.filter((d) => !d.keep);
     // Refused before the first deletion, not after some: append-only leaves the set whole.

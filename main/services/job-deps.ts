@@ -1,0 +1,148 @@
+/**
+ * What a job run does for real, for the job runner (jobs/job-runner.ts): resolve the VMs of its
+ * source, back each up through the same services as "Back up now", apply retention to the job's
+ * own machines, and copy to its other repositories. Passwords come from the OS keychain (a job
+ * runs unattended) or, for the CLI, from what its caller passes in.
+ */
+import { SnapferryError } from "../common/errors.js";
+import type { CatalogRepository } from "../catalog/catalog-api.js";
+import type { JobDeps, VmBackup, VmTarget } from "../jobs/job-runner.js";
+import type { JobSettings } from "../jobs/job-settings.js";
+import { systemClock, type Clock } from "../jobs/clock.js";
+import type { PasswordProvider } from "../repository/repository.js";
+import { Repository } from "../repository/repository.js";
+import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
+import { inventoryPath } from "./app-backup.js";
+import { repositoryOf, sourceOf, type AppContext } from "./app-context.js";
+import { connectorFor, serverLocation, vsphereSourceOf } from "./app-vsphere.js";
+import { copyRestorePoints } from "./copy-service.js";
+import { forget, prune } from "./maintenance-service.js";
+import { backup, type BackupKind } from "./repository-service.js";
+import { backupVsphereVm } from "./vsphere-backup.js";
+
+export interface JobPasswords {
+  /** A password for every encrypted repository the job touches, when not from the keychain. */
+  repository?: string;
+}
+
+export function jobDeps(
+  ctx: AppContext,
+  settings: JobSettings,
+  given: JobPasswords = {},
+  clock: Clock = systemClock,
+): JobDeps {
+  const passwordOf = async (repo: CatalogRepository): Promise<PasswordProvider | undefined> =>
+    (await ctx.passwords.forRepository(repo, given.repository)).provider;
+  const ref = async (repositoryId: string): Promise<{ repo: string; password?: PasswordProvider }> => {
+    const repo = repositoryOf(ctx, repositoryId);
+    const password = await passwordOf(repo);
+    return { repo: repo.path, ...(password ? { password } : {}) };
+  };
+  return {
+    clock,
+    resolveVms: () => Promise.resolve(resolveVms(ctx, settings)),
+    async lastFull(vm) {
+      const points = await restorePointsOf(await ref(settings.repositoryId));
+      const fulls = points.filter(
+        (p) => p.source.location === sourceLocation(ctx, settings, vm) && p.type === "full",
+      );
+      const last = fulls.at(-1);
+      return last ? new Date(last.time) : null;
+    },
+    async backupVm(vm, kind, signal, note) {
+      return backupOne(ctx, settings, await ref(settings.repositoryId), vm, kind, signal, note);
+    },
+    async applyRetention(repositoryId, policy, restorePointIds) {
+      const target = await ref(repositoryId);
+      const points = await restorePointsOf(target);
+      const made = new Set(restorePointIds);
+      const keys = [...new Set(points.filter((p) => made.has(p.id)).map((p) => sourceKey(p.source)))];
+      if (keys.length === 0) return { removed: 0 };
+      const result = await forget({ ...target, policy, dryRun: false, sourceKeys: keys });
+      if (result.remove.length > 0) await prune(target);
+      return { removed: result.remove.length };
+    },
+    async copy(fromId, toId, restorePointIds) {
+      const results = await copyRestorePoints({
+        from: await ref(fromId),
+        to: await ref(toId),
+        restorePoints: restorePointIds,
+      });
+      return { copied: results.filter((r) => r.copied).length };
+    },
+  };
+}
+
+function resolveVms(ctx: AppContext, settings: JobSettings): VmTarget[] {
+  const source = sourceOf(ctx, settings.sourceId);
+  const { selection } = settings;
+  if (source.kind !== "vsphere") {
+    if (selection.kind !== "source") {
+      throw new SnapferryError(
+        "config",
+        `source ${source.name} is not a vSphere server: a job takes it whole`,
+      );
+    }
+    return [{ key: source.location, name: source.name }];
+  }
+  if (selection.kind === "vms") {
+    return selection.vms.map((path) => ({ key: path, name: inventoryPath(path).at(-1) ?? path }));
+  }
+  throw new SnapferryError(
+    "config",
+    selection.kind === "folder"
+      ? "jobs that follow a vSphere folder are not supported yet"
+      : `a job on vSphere server ${source.name} needs the VMs it backs up`,
+    "Choose the VMs of the job by their inventory paths.",
+  );
+}
+
+/** What the restore points of `vm` record as their source location (how lastFull finds them). */
+function sourceLocation(ctx: AppContext, settings: JobSettings, vm: VmTarget): string {
+  const source = sourceOf(ctx, settings.sourceId);
+  if (source.kind !== "vsphere") return vm.key;
+  return `vsphere://${serverLocation(source.location).server}/${inventoryPath(vm.key).join("/")}`;
+}
+
+async function restorePointsOf(ref: { repo: string; password?: PasswordProvider }): Promise<RestorePoint[]> {
+  return (await (await Repository.open(ref.repo, ref.password)).listRestorePoints()).points;
+}
+
+async function backupOne(
+  ctx: AppContext,
+  settings: JobSettings,
+  ref: { repo: string; password?: PasswordProvider },
+  vm: VmTarget,
+  kind: BackupKind,
+  signal: AbortSignal,
+  note: (text: string) => void,
+): Promise<VmBackup> {
+  // Every attempt continues the checkpoint of the one before: a retry never starts from zero.
+  const common = { ...ref, type: kind, resume: "if-interrupted" as const, onNote: note, signal };
+  const source = sourceOf(ctx, settings.sourceId);
+  let rp: RestorePoint;
+  const warnings: string[] = [];
+  if (source.kind !== "vsphere") {
+    rp = await backup({ ...common, source: source.location });
+  } else {
+    const vsphere = vsphereSourceOf(ctx, source.id);
+    rp = await backupVsphereVm({
+      ...common,
+      location: { ...serverLocation(vsphere.location), path: inventoryPath(vm.key) },
+      connect: await connectorFor(ctx, vsphere, undefined),
+      allowCrashConsistent: settings.allowCrashConsistent,
+      enableCbt: true,
+    });
+    if (rp.consistency === "crash") {
+      warnings.push("the backup is crash-consistent: VMware Tools could not quiesce the guest");
+    }
+  }
+  const sum = (f: (d: RestorePoint["disks"][number]) => number): number =>
+    rp.disks.reduce((n, d) => n + f(d), 0);
+  return {
+    restorePointId: rp.id,
+    bytesRead: sum((d) => d.stats.bytesRead),
+    bytesStored: sum((d) => d.stats.bytesStored),
+    warnings,
+  };
+}

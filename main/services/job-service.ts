@@ -1,0 +1,157 @@
+/**
+ * Jobs as the doors see them: stored in the catalog (kind "backup", settings per
+ * jobs/job-settings.ts), exported and imported as JSON, and run through the run registry so that
+ * every run, from the scheduler, the app or `snapferry job run`, lands in the same history.
+ */
+import type { Catalog, CatalogJob } from "../catalog/catalog-api.js";
+import { SnapferryError } from "../common/errors.js";
+import { formatBytes } from "../common/size.js";
+import { runJob, type JobResult } from "../jobs/job-runner.js";
+import { parseJobExport, parseJobSettings, type JobExport, type JobSettings } from "../jobs/job-settings.js";
+import { systemClock, type Clock } from "../jobs/clock.js";
+import type { AppContext } from "./app-context.js";
+import { jobDeps, type JobPasswords } from "./job-deps.js";
+
+export interface ScheduledJob {
+  job: CatalogJob;
+  settings: JobSettings;
+}
+
+/** Jobs with a full definition; the single backups "Back up now" remembers are not listed. */
+export function listJobs(catalog: Catalog): ScheduledJob[] {
+  return catalog.jobs.list().flatMap((job) => {
+    if (job.kind !== "backup" || job.settings.version !== 1) return [];
+    return [{ job, settings: parseJobSettings(job.settings, `job "${job.name}"`) }];
+  });
+}
+
+export function findJob(catalog: Catalog, nameOrId: string): ScheduledJob {
+  const jobs = listJobs(catalog);
+  const found = jobs.filter((j) => j.job.id === nameOrId || j.job.name === nameOrId);
+  const only = found[0];
+  if (!only || found.length > 1) {
+    throw new SnapferryError(
+      "not-found",
+      found.length > 1 ? `${found.length} jobs are named "${nameOrId}"` : `no job named "${nameOrId}"`,
+      jobs.length > 0
+        ? `Jobs: ${jobs.map((j) => j.job.name).join(", ")}${found.length > 1 ? "; give the job's id instead" : ""}.`
+        : "Import one with `snapferry job import FILE`, or create one in the app.",
+    );
+  }
+  return only;
+}
+
+/** Checks that what the job names exists on this machine before it is saved. */
+function assertKnown(catalog: Catalog, name: string, settings: JobSettings): void {
+  const missing: string[] = [];
+  if (!catalog.sources.get(settings.sourceId)) missing.push(`source ${settings.sourceId}`);
+  for (const id of [settings.repositoryId, ...settings.copies.map((c) => c.repositoryId)]) {
+    if (!catalog.repositories.get(id)) missing.push(`repository ${id}`);
+  }
+  if (missing.length > 0) {
+    throw new SnapferryError(
+      "config",
+      `job "${name}" names what this machine does not know: ${missing.join(", ")}`,
+      "Add the source and open the repositories in Snapferry first (repositories are known by their id, whatever their path).",
+    );
+  }
+}
+
+export function saveJob(catalog: Catalog, name: string, settings: JobSettings, id?: string): CatalogJob {
+  const valid = parseJobSettings(settings, `job "${name}"`);
+  assertKnown(catalog, name, valid);
+  const clash = listJobs(catalog).find((j) => j.job.name === name && j.job.id !== id);
+  if (clash)
+    throw new SnapferryError("config", `a job named "${name}" exists already`, "Choose another name.");
+  return catalog.jobs.save({ id: id ?? crypto.randomUUID(), name, kind: "backup", settings: { ...valid } });
+}
+
+export function exportJob(catalog: Catalog, nameOrId: string): JobExport {
+  const { job, settings } = findJob(catalog, nameOrId);
+  return { format: "snapferry-job", name: job.name, settings };
+}
+
+export function importJob(catalog: Catalog, json: string, what: string, name?: string): CatalogJob {
+  const parsed = parseJobExport(json, what);
+  return saveJob(catalog, name ?? parsed.name, parsed.settings);
+}
+
+export interface JobRunRequest {
+  passwords?: JobPasswords;
+  /** Why it runs, for the history: "scheduled for 22:00", "missed while off", "run by hand". */
+  reason: string;
+  clock?: Clock;
+}
+
+/**
+ * Starts a run of the job in the run registry; `result` settles when it ends. A job that ends
+ * "failed" fails its run (with the reason in the history); "warning" succeeds with the warnings
+ * in its log, as the per-VM messages are.
+ */
+export function startJobRun(
+  ctx: AppContext,
+  scheduled: ScheduledJob,
+  request: JobRunRequest,
+): { runId: string; result: Promise<JobResult> } {
+  const { job, settings } = scheduled;
+  let settle: (r: JobResult) => void = () => undefined;
+  let fail: (e: unknown) => void = () => undefined;
+  const result = new Promise<JobResult>((resolve, reject) => {
+    settle = resolve;
+    fail = reject;
+  });
+  const run = ctx.runs.start(
+    {
+      jobId: job.id,
+      kind: "backup",
+      title: `Job ${job.name}`,
+      repositoryId: settings.repositoryId,
+      cancellable: true,
+    },
+    async (run) => {
+      run.note(`job "${job.name}" started: ${request.reason}`);
+      try {
+        const outcome = await runJob(
+          job.name,
+          settings,
+          jobDeps(ctx, settings, request.passwords, request.clock ?? systemClock),
+          {
+            signal: run.signal,
+            note: run.note,
+          },
+        );
+        settle(outcome);
+        const read = outcome.vms.reduce((n, v) => n + v.bytesRead, 0);
+        const stored = outcome.vms.reduce((n, v) => n + v.bytesStored, 0);
+        const summary = outcome.vms.map((v) => `${v.vm.name} ${v.state}`).join(", ");
+        run.note(
+          `job "${job.name}" ended: ${outcome.state} (${summary}; ${formatBytes(read)} read, ${formatBytes(stored)} stored)`,
+        );
+        if (outcome.state === "failed") {
+          throw new SnapferryError(
+            "source",
+            `job "${job.name}" failed: ${failures(outcome)}`,
+            "The log says what failed for each VM.",
+          );
+        }
+        return {
+          bytesRead: read,
+          bytesStored: stored,
+          restorePointId: outcome.vms.find((v) => v.restorePointId)?.restorePointId ?? null,
+        };
+      } catch (err) {
+        fail(err);
+        throw err;
+      }
+    },
+  );
+  // A run that failed still settles `result` above; one that threw before runJob returned rejects it.
+  result.catch(() => undefined);
+  return { runId: run.id, result };
+}
+
+function failures(result: JobResult): string {
+  const failed = result.vms.filter((v) => v.state === "failed" || v.state === "skipped");
+  if (failed.length === 0) return "nothing was backed up";
+  return failed.map((v) => `${v.vm.name}: ${v.messages[0] ?? v.state}`).join("; ");
+}
