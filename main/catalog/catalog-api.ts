@@ -123,6 +123,9 @@ export interface Catalog {
     get(id: string): CatalogJob | undefined;
     save(job: Omit<CatalogJob, "createdAt"> & { createdAt?: string }): CatalogJob;
     remove(id: string): boolean;
+    /** The schedule slot (ISO time) the job last ran for, or null: how missed runs are found. */
+    lastSlot(id: string): string | null;
+    setLastSlot(id: string, slot: string): void;
   };
   runs: {
     start(run: Pick<CatalogRun, "jobId" | "kind" | "title" | "repositoryId">): CatalogRun;

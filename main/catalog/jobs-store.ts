@@ -27,6 +27,12 @@ export function jobsStore(db: Database): Catalog["jobs"] {
       name = excluded.name, kind = excluded.kind, settings_json = excluded.settings_json,
       created_at = CASE WHEN @keep_created THEN jobs.created_at ELSE excluded.created_at END`);
   const removeRow = db.prepare<[string]>("DELETE FROM jobs WHERE id = ?");
+  const slotRow = db.prepare<[string], { last_slot: string }>(
+    "SELECT last_slot FROM job_schedule_state WHERE job_id = ?",
+  );
+  const setSlot = db.prepare<[string, string]>(`
+    INSERT INTO job_schedule_state (job_id, last_slot) VALUES (?, ?)
+    ON CONFLICT (job_id) DO UPDATE SET last_slot = excluded.last_slot`);
 
   const fromRow = (row: JobRow): CatalogJob => ({
     id: row.id,
@@ -65,5 +71,9 @@ export function jobsStore(db: Database): Catalog["jobs"] {
       return saved;
     },
     remove: (id) => removeRow.run(id).changes > 0,
+    lastSlot: (id) => slotRow.get(id)?.last_slot ?? null,
+    setLastSlot: (id, slot) => {
+      setSlot.run(id, slot);
+    },
   };
 }

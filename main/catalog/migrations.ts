@@ -108,4 +108,17 @@ const verificationFailures: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, verificationFailures];
+const scheduleState: Migration = {
+  version: 3,
+  description: "the last schedule slot each job ran for, so a run missed while off runs once at start",
+  up(db) {
+    db.exec(`
+      CREATE TABLE job_schedule_state (
+        job_id TEXT PRIMARY KEY NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        last_slot TEXT NOT NULL
+      );
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, verificationFailures, scheduleState];
