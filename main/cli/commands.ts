@@ -8,6 +8,7 @@ import { imageCommands } from "./image-commands.js";
 import { jobCommands } from "./job-commands.js";
 import { maintenanceCommands } from "./maintenance-commands.js";
 import { verifyCommands } from "./verify-commands.js";
+import { serveCommands } from "./serve-commands.js";
 import { vsphereCommands } from "./vsphere-commands.js";
 
 export type { Command, CommandContext } from "./command.js";
@@ -22,4 +23,5 @@ export const commands: Record<string, Command> = {
   ...jobCommands,
   ...imageCommands,
   ...vsphereCommands,
+  ...serveCommands,
 };
