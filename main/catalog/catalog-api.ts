@@ -140,5 +140,12 @@ export interface Catalog {
     /** Runs left "running" by a process that died are marked failed at start. */
     failAbandoned(reason: string): number;
   };
+  settings: {
+    /** The JSON value stored under KEY, or undefined; the caller validates its shape. */
+    get(key: string): unknown;
+    /** Refuses a value with a secret-looking field: secrets live in the keychain. */
+    set(key: string, value: unknown): void;
+    remove(key: string): void;
+  };
   close(): void;
 }

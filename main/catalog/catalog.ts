@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Catalog } from "./catalog-api.js";
 import { openCatalogDb } from "./catalog-db.js";
 import { jobsStore } from "./jobs-store.js";
+import { settingsStore } from "./settings-store.js";
 import { repositoriesStore } from "./repositories-store.js";
 import { restorePointsStore } from "./restore-points-store.js";
 import { runsStore } from "./runs-store.js";
@@ -31,6 +32,7 @@ export function openCatalog(file: string): Catalog {
     sources: sourcesStore(db),
     restorePoints: restorePointsStore(db),
     jobs: jobsStore(db),
+    settings: settingsStore(db),
     runs,
     close() {
       if (!db.open) return;

@@ -121,4 +121,17 @@ const scheduleState: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, verificationFailures, scheduleState];
+const appSettings: Migration = {
+  version: 4,
+  description: "app settings (email reports, the waiting digest) as JSON by key, never a secret",
+  up(db) {
+    db.exec(`
+      CREATE TABLE app_settings (
+        key TEXT PRIMARY KEY NOT NULL,
+        value_json TEXT NOT NULL
+      );
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, verificationFailures, scheduleState, appSettings];

@@ -11,6 +11,7 @@ import { parseJobExport, parseJobSettings, type JobExport, type JobSettings } fr
 import { systemClock, type Clock } from "../jobs/clock.js";
 import type { AppContext } from "./app-context.js";
 import { jobDeps, type JobPasswords } from "./job-deps.js";
+import { keychainOf, reportJobRun } from "./job-email.js";
 
 export interface ScheduledJob {
   job: CatalogJob;
@@ -121,6 +122,7 @@ export function startJobRun(
           },
         );
         settle(outcome);
+        await reportQuietly(ctx, job.name, outcome, request.clock ?? systemClock, run.note);
         const read = outcome.vms.reduce((n, v) => n + v.bytesRead, 0);
         const stored = outcome.vms.reduce((n, v) => n + v.bytesStored, 0);
         const summary = outcome.vms.map((v) => `${v.vm.name} ${v.state}`).join(", ");
@@ -148,6 +150,21 @@ export function startJobRun(
   // A run that failed still settles `result` above; one that threw before runJob returned rejects it.
   result.catch(() => undefined);
   return { runId: run.id, result };
+}
+
+async function reportQuietly(
+  ctx: AppContext,
+  jobName: string,
+  result: JobResult,
+  clock: Clock,
+  note: (message: string, level?: "info" | "warn" | "error") => void,
+): Promise<void> {
+  try {
+    const said = await reportJobRun(ctx.catalog, keychainOf(ctx.passwords), jobName, result, clock);
+    if (said) note(said);
+  } catch (err) {
+    note(`the email report was not sent: ${err instanceof Error ? err.message : String(err)}`, "warn");
+  }
 }
 
 function failures(result: JobResult): string {
