@@ -76,6 +76,46 @@ export const inputs = {
     password: v.optional(password),
   }),
   "restorePoints.list": v.object({ repositoryId: id, refresh: v.boolean(), password: v.optional(password) }),
+  /** Reads every chunk and checks the file systems of one restore point (or all of them). */
+  "restorePoints.verify": v.object({
+    repositoryId: id,
+    restorePointId: v.optional(id),
+    password: v.optional(password),
+  }),
+  /** Opens a disk of a restore point for browsing its files (a session in main until files.close). */
+  "files.open": v.object({
+    repositoryId: id,
+    restorePointId: id,
+    disk: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    password: v.optional(password),
+  }),
+  /** PATH is "N:/folder" (partition N) or "/" for the partitions themselves. */
+  "files.list": v.object({ sessionId: id, path: text }),
+  "files.search": v.object({
+    sessionId: id,
+    partition: v.pipe(v.number(), v.integer(), v.minValue(1)),
+    query: text,
+  }),
+  "files.extract": v.object({ sessionId: id, paths: v.pipe(v.array(text), v.minLength(1)), target: text }),
+  "files.archive": v.object({
+    sessionId: id,
+    paths: v.pipe(v.array(text), v.minLength(1)),
+    file: text,
+    format: v.picklist(["zip", "7z"]),
+  }),
+  "files.close": v.object({ sessionId: id }),
+  /** Serves a disk of a restore point over NBD, writes going to an overlay (the backup is never changed). */
+  "instant.start": v.object({
+    repositoryId: id,
+    restorePointId: id,
+    disk: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535))),
+    password: v.optional(password),
+  }),
+  "instant.list": v.object({}),
+  /** Stops serving; the overlay (the VM's writes) is kept unless `discard`. */
+  "instant.stop": v.object({ sessionId: id, discard: v.optional(v.boolean()) }),
+  "instant.finalize": v.object({ sessionId: id, path: text, format: v.picklist(DISK_FORMATS) }),
   "sources.list": v.object({}),
   "sources.addLocal": v.object({ path: text }),
   "sources.probeCertificate": v.object({ server: text }),
@@ -151,6 +191,51 @@ export interface CertificateView {
   known: string | null;
 }
 
+/** A partition of a disk being browsed (main/flr's PartitionInfo). */
+export interface PartitionView {
+  /** 1-based, as in "2:/etc". */
+  number: number;
+  start: number;
+  size: number;
+  type: string;
+  scheme: "mbr" | "gpt" | "none";
+  name?: string;
+}
+
+/** A file or folder inside a partition (main/flr's FileEntry). */
+export interface FileEntryView {
+  /** "/etc/hosts" inside its partition. */
+  path: string;
+  name: string;
+  type: "file" | "dir" | "link";
+  size: number;
+  mtime: string | null;
+}
+
+export interface FilesSessionView {
+  sessionId: string;
+  partitions: PartitionView[];
+  /** Whether 7-Zip, which reads the file systems, is installed; if not, where to get it. */
+  sevenZip: { found: boolean; hint: string | null };
+}
+
+/** One running instant recovery ("Run from backup"). */
+export interface InstantView {
+  sessionId: string;
+  repositoryId: string;
+  url: string;
+  host: string;
+  port: number;
+  exportName: string;
+  overlay: string;
+  /** Bytes written by clients so far, kept in the overlay. */
+  overlayBytes: number;
+  clients: number;
+  restorePoint: string;
+  disk: number;
+  size: number;
+}
+
 /** A local source's VMs (one for a VM folder or an image). */
 export interface LocalInventory {
   kind: "local";
@@ -181,6 +266,17 @@ export interface Outputs {
   "repositories.check": { runId: string };
   "repositories.prune": { runId: string };
   "restorePoints.list": CatalogRestorePoint[];
+  "restorePoints.verify": { runId: string };
+  "files.open": FilesSessionView;
+  "files.list": FileEntryView[];
+  "files.search": FileEntryView[];
+  "files.extract": { runId: string };
+  "files.archive": { runId: string };
+  "files.close": { closed: boolean };
+  "instant.start": InstantView;
+  "instant.list": InstantView[];
+  "instant.stop": { stopped: boolean };
+  "instant.finalize": { runId: string };
   "sources.list": CatalogSource[];
   "sources.addLocal": CatalogSource;
   "sources.probeCertificate": CertificateView;

@@ -134,4 +134,9 @@ const appSettings: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, verificationFailures, scheduleState, appSettings];
+export const MIGRATIONS: readonly Migration[] = [
+  initialSchema,
+  verificationFailures,
+  scheduleState,
+  appSettings,
+];

@@ -6,7 +6,9 @@ import type { Catalog } from "./catalog-api.js";
 import { findSecretKey } from "./columns.js";
 
 export function settingsStore(db: Database): Catalog["settings"] {
-  const getRow = db.prepare<[string], { value_json: string }>("SELECT value_json FROM app_settings WHERE key = ?");
+  const getRow = db.prepare<[string], { value_json: string }>(
+    "SELECT value_json FROM app_settings WHERE key = ?",
+  );
   const setRow = db.prepare<[string, string]>(`
     INSERT INTO app_settings (key, value_json) VALUES (?, ?)
     ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json`);

@@ -98,7 +98,8 @@ function validateConfig(repo: string, value: unknown): RepositoryConfig {
   validateChunkSize(c.chunkSize);
   if (c.encryption !== "aes256gcm" && c.encryption !== "none") throw formatError(repo, "unknown cipher");
   if (c.compression !== "zstd") throw formatError(repo, "unknown compression");
-  if (c.appendOnly !== undefined && typeof c.appendOnly !== "boolean") throw formatError(repo, "bad append-only flag");
+  if (c.appendOnly !== undefined && typeof c.appendOnly !== "boolean")
+    throw formatError(repo, "bad append-only flag");
   return {
     format: CONFIG_FORMAT_NAME,
     version: c.version,

@@ -25,6 +25,9 @@ import { backupNow, startBackup } from "./app-backup.js";
 import { startCheck, startPrune } from "./app-maintenance.js";
 import * as repositories from "./app-repositories.js";
 import { startRestore } from "./app-restore.js";
+import { startVerify } from "./app-verify.js";
+import * as files from "./app-files.js";
+import * as instant from "./app-instant.js";
 import * as sources from "./app-sources.js";
 import { RunRegistry, PROGRESS_INTERVAL_MS } from "./run-registry.js";
 
@@ -71,7 +74,11 @@ export function createAppApi(options: AppApiOptions): AppApi {
     log,
     knownServersFile: options.knownServersFile,
   };
-  const handlers = createHandlers(ctx);
+  const sessions: Sessions = {
+    files: new files.FileSessions(log),
+    instant: new instant.InstantSessions(log),
+  };
+  const handlers = createHandlers(ctx, sessions);
 
   async function answer<T>(work: () => Promise<T>): Promise<ApiResult<T>> {
     try {
@@ -104,11 +111,22 @@ export function createAppApi(options: AppApiOptions): AppApi {
     call: (name, input) => dispatch(name, input),
     backupNow: () => answer(() => backupNow(ctx)),
     runs,
-    shutdown: () => runs.shutdown(),
+    shutdown: async () => {
+      // Instant recoveries first: finalize runs need them stopped, and clients must let go.
+      await sessions.instant.shutdown();
+      await runs.shutdown();
+      await sessions.files.shutdown();
+    },
   };
 }
 
-function createHandlers(ctx: AppContext): Handlers {
+/** What main keeps open between calls: file browsers and instant recoveries. */
+interface Sessions {
+  files: files.FileSessions;
+  instant: instant.InstantSessions;
+}
+
+function createHandlers(ctx: AppContext, sessions: Sessions): Handlers {
   return {
     "app.info": async () => ({
       version: TOOL_VERSION,
@@ -124,6 +142,17 @@ function createHandlers(ctx: AppContext): Handlers {
     "repositories.check": (input) => startCheck(ctx, input),
     "repositories.prune": (input) => startPrune(ctx, input),
     "restorePoints.list": (input) => repositories.listRestorePoints(ctx, input),
+    "restorePoints.verify": (input) => startVerify(ctx, input),
+    "files.open": (input) => files.openFiles(ctx, sessions.files, input),
+    "files.list": (input) => files.listFiles(sessions.files, input),
+    "files.search": (input) => files.searchFiles(sessions.files, input),
+    "files.extract": async (input) => files.startExtract(ctx, sessions.files, input),
+    "files.archive": async (input) => files.startArchive(ctx, sessions.files, input),
+    "files.close": async (input) => ({ closed: await sessions.files.close(input.sessionId) }),
+    "instant.start": (input) => instant.startInstant(ctx, sessions.instant, input),
+    "instant.list": async () => sessions.instant.list(),
+    "instant.stop": (input) => instant.stopInstant(sessions.instant, input),
+    "instant.finalize": (input) => instant.startFinalize(ctx, sessions.instant, input),
     "sources.list": async () => sources.listSources(ctx),
     "sources.addLocal": (input) => sources.addLocalSource(ctx, input),
     "sources.probeCertificate": (input) => sources.probeCertificate(ctx, input),

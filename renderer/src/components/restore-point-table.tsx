@@ -1,14 +1,18 @@
 /** Restore points as a table: when, what kind, how consistent, what it added, whether verified. */
 import type { CatalogRestorePoint } from "../../../main/catalog/catalog-api";
 import { formatBytes, formatTime } from "../lib/format";
+import { VerifyButton } from "./verify-button";
 
 export function RestorePointTable(props: {
   points: readonly CatalogRestorePoint[];
   caption: string;
   showSource?: boolean;
   onRestore?(point: CatalogRestorePoint): void;
+  /** A "Verify" button per restore point. */
+  verifiable?: boolean;
 }) {
-  const { points, caption, showSource, onRestore } = props;
+  const { points, caption, showSource, onRestore, verifiable } = props;
+  const actions = onRestore !== undefined || verifiable === true;
   return (
     <table className="table">
       <caption className="visually-hidden">{caption}</caption>
@@ -22,7 +26,7 @@ export function RestorePointTable(props: {
             Added
           </th>
           <th scope="col">Verified</th>
-          {onRestore ? (
+          {actions ? (
             <th scope="col">
               <span className="visually-hidden">Actions</span>
             </th>
@@ -31,18 +35,36 @@ export function RestorePointTable(props: {
       </thead>
       <tbody>
         {points.map((rp) => (
-          <tr key={`${rp.repositoryId}/${rp.id}`}>
+          <tr
+            key={`${rp.repositoryId}/${rp.id}`}
+            className={rp.verifyFailure ? "row-failed" : undefined}
+            aria-label={
+              rp.verifyFailure ? `Restore point ${formatTime(rp.time)}: failed verification` : undefined
+            }
+          >
             <td>{formatTime(rp.time)}</td>
             {showSource ? <td>{rp.vmName ?? rp.source}</td> : null}
             <td>{rp.type}</td>
             <td>{rp.consistency === "application" ? "application-consistent" : "crash-consistent"}</td>
             <td className="num">{rp.bytesAdded === null ? "–" : formatBytes(rp.bytesAdded)}</td>
-            <td>{rp.verifiedAt ? `✓ ${formatTime(rp.verifiedAt)}` : "not yet"}</td>
-            {onRestore ? (
+            <td>
+              <Verified point={rp} />
+            </td>
+            {actions ? (
               <td>
-                <button type="button" className="link-button" onClick={() => onRestore(rp)}>
-                  Restore…
-                </button>
+                {onRestore ? (
+                  <button type="button" className="link-button" onClick={() => onRestore(rp)}>
+                    Restore…
+                  </button>
+                ) : null}{" "}
+                {verifiable ? (
+                  <VerifyButton
+                    repositoryId={rp.repositoryId}
+                    restorePointId={rp.id}
+                    label="Verify"
+                    name={`Verify restore point of ${formatTime(rp.time)}`}
+                  />
+                ) : null}
               </td>
             ) : null}
           </tr>
@@ -50,4 +72,16 @@ export function RestorePointTable(props: {
       </tbody>
     </table>
   );
+}
+
+/** A failure newer than the last success is what counts (the catalog keeps it only then). */
+function Verified({ point }: { point: CatalogRestorePoint }) {
+  if (point.verifyFailure) {
+    return (
+      <span className="verify-failed" role="status" aria-label="Verification failed">
+        ✗ failed {formatTime(point.verifyFailure.at)}: {point.verifyFailure.reason}
+      </span>
+    );
+  }
+  return <>{point.verifiedAt ? `✓ verified ${formatTime(point.verifiedAt)}` : "not yet"}</>;
 }

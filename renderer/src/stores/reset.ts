@@ -1,6 +1,8 @@
 /** Puts every store back to its first state: tests start from a clean app. */
 import type { StoreApi } from "zustand";
 import { useAppStore } from "./app-store";
+import { useFilesStore } from "./files-store";
+import { useInstantStore } from "./instant-store";
 import { usePasswordsStore } from "./passwords-store";
 import { useRepositoriesStore } from "./repositories-store";
 import { useRestorePointsStore } from "./restore-points-store";
@@ -15,6 +17,8 @@ function resetter<T>(store: StoreApi<T>): () => void {
 
 const resetters = [
   resetter(useAppStore),
+  resetter(useFilesStore),
+  resetter(useInstantStore),
   resetter(usePasswordsStore),
   resetter(useRepositoriesStore),
   resetter(useRestorePointsStore),

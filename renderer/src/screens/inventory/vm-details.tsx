@@ -82,6 +82,7 @@ export function VmDetailsPane({ vm }: { vm: VmItem }) {
         <RestorePointTable
           caption={`Restore points of ${vm.name}`}
           points={points}
+          verifiable
           onRestore={(rp) =>
             openDialog({ kind: "restore", repositoryId: rp.repositoryId, restorePointId: rp.id })
           }

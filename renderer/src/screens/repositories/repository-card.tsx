@@ -5,6 +5,7 @@ import { call } from "../../api/call";
 import { ErrorView } from "../../components/error-view";
 import { PASSWORD_ERRORS, PasswordPrompt } from "../../components/password-prompt";
 import { ProgressView } from "../../components/progress-view";
+import { VerifyButton } from "../../components/verify-button";
 import { formatBytes, formatTime } from "../../lib/format";
 import { sessionPassword } from "../../stores/passwords-store";
 import { useRepositoriesStore } from "../../stores/repositories-store";
@@ -90,6 +91,12 @@ export function RepositoryCard({ repo }: { repo: RepositoryView }) {
         <button type="button" onClick={() => void check()}>
           Check
         </button>
+        <VerifyButton
+          plain
+          repositoryId={repo.repositoryId}
+          label="Verify all"
+          name={`Verify all restore points of ${repo.name}`}
+        />
         <label className="choice inline">
           <input type="checkbox" checked={readData} onChange={(e) => setReadData(e.target.checked)} />
           read all data

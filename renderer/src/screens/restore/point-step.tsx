@@ -10,6 +10,8 @@ export function PointStep(props: {
   repositoryId: string;
   restorePointId: string;
   onChange(repositoryId: string, restorePointId: string): void;
+  /** "Run from backup" on the chosen restore point. */
+  onRunFromBackup?(): void;
 }) {
   const repositories = useRepositoriesStore((s) => s.repositories);
   const state = useRestorePointsStore((s) => s.byRepository[props.repositoryId]);
@@ -55,6 +57,16 @@ export function PointStep(props: {
             </label>
           ))}
         </fieldset>
+      ) : null}
+      {props.onRunFromBackup && props.restorePointId ? (
+        <p>
+          <button type="button" onClick={props.onRunFromBackup}>
+            Run from backup…
+          </button>{" "}
+          <span className="muted">
+            Boot a VM straight from this restore point, without restoring it first.
+          </span>
+        </p>
       ) : null}
     </div>
   );

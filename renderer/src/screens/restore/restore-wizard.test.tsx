@@ -142,4 +142,39 @@ describe("the restore wizard", () => {
       },
     ]);
   });
+
+  it("goes from “Files” on the what step to the file browser of that disk", async () => {
+    const api = await setup([restorePoint()]);
+    api.handle("files.open", () =>
+      ok({
+        sessionId: "fs-1",
+        partitions: [
+          { number: 1, start: 2 ** 20, size: 2 ** 30, type: "Linux filesystem", scheme: "gpt" as const },
+        ],
+        sevenZip: { found: true, hint: null },
+      }),
+    );
+    api.handle("files.list", () => ok([]));
+    await renderAt(restorePoint());
+    fireEvent.click(screen.getByRole("radio", { name: /Files: single files from disk 1/ }));
+    await act(async () => {
+      fireEvent.click(button("Next"));
+    });
+    expect(api.callsTo("files.open")).toEqual([{ repositoryId: "repo-1", restorePointId: "rp-1", disk: 1 }]);
+    expect(screen.getByRole("region", { name: "File browser" })).toBeTruthy();
+    expect(screen.getByRole("treeitem", { name: "1: Linux filesystem 1.00 GiB" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Next" })).toBeNull();
+  });
+
+  it("offers “Run from backup” on the chosen restore point", async () => {
+    const api = await setup([restorePoint()]);
+    api.handle("instant.list", () => ok([]));
+    await renderAt(restorePoint());
+    fireEvent.click(button("Back"));
+    await act(async () => {
+      fireEvent.click(button("Run from backup…"));
+    });
+    expect(screen.getByRole("region", { name: "Run from backup" })).toBeTruthy();
+    expect(api.callsTo("instant.list")).toEqual([{}]);
+  });
 });

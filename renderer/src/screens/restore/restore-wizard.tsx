@@ -1,4 +1,8 @@
-/** Restore: restore point → what (VM or disk) → where (file, new vSphere VM, original) → confirm. */
+/**
+ * Restore: restore point → what (VM, disk or single files) → where (file, new vSphere VM, original)
+ * → confirm. Single files go from "what" to the file browser; "Run from backup" on the first step
+ * serves the restore point over NBD instead of restoring it.
+ */
 import { useEffect, useState } from "react";
 import type { ApiError } from "../../../../preload/contract";
 import { call } from "../../api/call";
@@ -14,8 +18,13 @@ import { ConfirmStep } from "./confirm-step";
 import { PointStep } from "./point-step";
 import { WhatStep } from "./what-step";
 import { WhereStep } from "./where-step";
+import { FileBrowserPane } from "./files/file-browser-pane";
+import { RunFromBackupPanel } from "./instant/run-from-backup-panel";
 
 const STEPS = ["Restore point", "What", "Where", "Confirm"];
+const FILE_STEPS = ["Restore point", "What", "Files"];
+
+type Mode = "image" | "files" | "instant";
 
 export function RestoreWizard(props: { repositoryId?: string; restorePointId?: string; onClose(): void }) {
   const [step, setStep] = useState(props.restorePointId ? 1 : 0);
@@ -32,6 +41,9 @@ export function RestoreWizard(props: { repositoryId?: string; restorePointId?: s
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [runId, setRunId] = useState<string | null>(null);
+  const [mode, setMode] = useState<Mode>("image");
+  const steps = mode === "files" ? FILE_STEPS : STEPS;
+  const last = steps.length - 1;
   const loadPoints = useRestorePointsStore((s) => s.load);
   useEffect(() => {
     if (repositoryId && !pointsState) void loadPoints(repositoryId);
@@ -41,15 +53,17 @@ export function RestoreWizard(props: { repositoryId?: string; restorePointId?: s
   }, [point]);
   const askPassword = repository !== undefined && needsPassword(repository, typed);
   const problem =
-    step === 0
-      ? point
-        ? null
-        : "Choose a restore point."
-      : step === 3
-        ? planProblem(plan)
-        : step === 2
-          ? wherePending(plan)
-          : null;
+    mode !== "image"
+      ? null
+      : step === 0
+        ? point
+          ? null
+          : "Choose a restore point."
+        : step === 3
+          ? planProblem(plan)
+          : step === 2
+            ? wherePending(plan)
+            : null;
 
   const start = async () => {
     const target = targetOf(plan);
@@ -73,7 +87,7 @@ export function RestoreWizard(props: { repositoryId?: string; restorePointId?: s
   return (
     <Modal title="Restore" onClose={props.onClose} wide>
       <ol className="steps" aria-label="Steps">
-        {STEPS.map((name, i) => (
+        {(mode === "instant" ? ["Restore point", "Run from backup"] : steps).map((name, i) => (
           <li
             key={name}
             className={i === step ? "current" : i < step ? "done" : ""}
@@ -84,7 +98,11 @@ export function RestoreWizard(props: { repositoryId?: string; restorePointId?: s
         ))}
       </ol>
       <div className="modal-body">
-        {runId ? (
+        {mode === "instant" && point ? (
+          <RunFromBackupPanel point={point} />
+        ) : mode === "files" && step === 2 && point && typeof plan.disk === "number" ? (
+          <FileBrowserPane repositoryId={repositoryId} restorePointId={point.id} disk={plan.disk} />
+        ) : runId ? (
           <ProgressView runId={runId} />
         ) : (
           <>
@@ -96,10 +114,22 @@ export function RestoreWizard(props: { repositoryId?: string; restorePointId?: s
                   setRepositoryId(repo);
                   setPointId(id);
                 }}
+                onRunFromBackup={() => {
+                  setMode("instant");
+                  setStep(1);
+                }}
               />
             ) : null}
             {step === 1 && point ? (
-              <WhatStep point={point} disk={plan.disk} onChange={(disk) => setPlan({ ...plan, disk })} />
+              <WhatStep
+                point={point}
+                disk={plan.disk}
+                files={mode === "files"}
+                onChange={(disk, files) => {
+                  setPlan({ ...plan, disk });
+                  setMode(files ? "files" : "image");
+                }}
+              />
             ) : null}
             {step === 2 && point ? <WhereStep point={point} plan={plan} onChange={setPlan} /> : null}
             {step === 3 && point ? <ConfirmStep point={point} plan={plan} onChange={setPlan} /> : null}
@@ -112,17 +142,30 @@ export function RestoreWizard(props: { repositoryId?: string; restorePointId?: s
         )}
       </div>
       <footer className="modal-footer">
-        {runId ? (
-          <button type="button" onClick={props.onClose}>
-            Close
-          </button>
+        {runId || mode === "instant" || (mode === "files" && step === last) ? (
+          <>
+            {!runId ? (
+              <button
+                type="button"
+                onClick={() => {
+                  setStep(mode === "instant" ? 0 : step - 1);
+                  if (mode === "instant") setMode("image");
+                }}
+              >
+                Back
+              </button>
+            ) : null}
+            <button type="button" onClick={props.onClose}>
+              Close
+            </button>
+          </>
         ) : (
           <>
             {problem ? <span className="muted footer-note">{problem}</span> : null}
             <button type="button" disabled={step === 0} onClick={() => setStep(step - 1)}>
               Back
             </button>
-            {step < 3 ? (
+            {step < last ? (
               <button
                 type="button"
                 className="primary"
