@@ -16,6 +16,8 @@ import type {
   RunLogLine,
 } from "../main/catalog/catalog-api.js";
 import type { ProgressEvent } from "../main/engines/progress.js";
+import type { JobSettings } from "../main/jobs/job-settings.js";
+import type { EmailSettings } from "../main/notify/email-settings.js";
 import type { Inventory } from "../main/sources/vsphere/inventory-types.js";
 
 const text = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
@@ -24,6 +26,18 @@ const password = v.pipe(v.string(), v.minLength(1), v.maxLength(1024));
 const thumbprint = v.pipe(v.string(), v.regex(/^[0-9A-Fa-f:]{40,95}$/));
 
 export const BACKUP_TYPES = ["incremental", "differential", "full", "active-full"] as const;
+
+const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000));
+const retention = v.object({ last: count, daily: count, weekly: count, monthly: count, yearly: count });
+/** Shape only; main checks every field (main/jobs/job-settings.ts) and names a bad one. */
+const jobSettings = v.pipe(
+  v.record(v.string(), v.unknown()),
+  v.check((s) => JSON.stringify(s).length <= 65536, "settings under 64 KiB"),
+);
+const emailSettings = v.pipe(
+  v.record(v.string(), v.unknown()),
+  v.check((s) => JSON.stringify(s).length <= 8192, "settings under 8 KiB"),
+);
 export const DISK_FORMATS = ["raw", "vmdk", "vmdk-stream", "vmdk-flat", "qcow2", "vhdx"] as const;
 
 const restoreTarget = v.variant("kind", [
@@ -149,7 +163,44 @@ export const inputs = {
     vspherePassword: v.optional(password),
   }),
   "jobs.cancel": v.object({ runId: id }),
-  "runs.list": v.object({ limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }),
+  "runs.list": v.object({
+    limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    /** Filters of the history screen: one job, runs whose title or log names a VM, one status. */
+    jobId: v.optional(id),
+    vm: v.optional(v.pipe(v.string(), v.maxLength(256))),
+    status: v.optional(v.picklist(["running", "succeeded", "failed", "cancelled"])),
+  }),
+  /** A run's log as plain text, for saving or sending to support. */
+  "runs.exportLog": v.object({ runId: id }),
+  "jobs.list": v.object({}),
+  /**
+   * Creates (no id) or replaces a job. `settings` is checked in main against the job schema
+   * (main/jobs/job-settings.ts); a bad field comes back as a "config" error naming it.
+   */
+  "jobs.save": v.object({ id: v.optional(id), name: v.pipe(text, v.maxLength(200)), settings: jobSettings }),
+  "jobs.remove": v.object({ jobId: id }),
+  "jobs.run": v.object({ jobId: id }),
+  /** Which restore points a retention policy would keep and remove, before it is saved. */
+  "jobs.previewRetention": v.object({
+    repositoryId: id,
+    sourceId: id,
+    retention: retention,
+    password: v.optional(password),
+  }),
+  "jobs.export": v.object({ jobId: id }),
+  "jobs.import": v.object({
+    json: v.pipe(v.string(), v.minLength(2), v.maxLength(65536)),
+    name: v.optional(text),
+  }),
+  "settings.get": v.object({}),
+  /** The email report settings (no secret) and, when given, the SMTP password for the keychain. */
+  "settings.saveEmail": v.object({ email: v.nullable(emailSettings), smtpPassword: v.optional(password) }),
+  "settings.testEmail": v.object({}),
+  "settings.setStartAtLogin": v.object({ enabled: v.boolean() }),
+  /** Last results per job, repository space and its forecast, machines without a recent restore point. */
+  "dashboard.get": v.object({
+    gapDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(365))),
+  }),
   "runs.logs": v.object({ runId: id }),
 };
 
@@ -256,6 +307,51 @@ export type Wire<T> = T extends Date
 
 export type SourceInventory = ({ kind: "vsphere" } & Wire<Inventory>) | LocalInventory;
 
+/** A job as the jobs screen shows it. */
+export interface JobView {
+  id: string;
+  name: string;
+  settings: JobSettings;
+  /** "every day at 22:00", "not scheduled". */
+  scheduleText: string;
+  nextRun: string | null;
+  lastRun: CatalogRun | null;
+  running: boolean;
+}
+
+export interface RetentionPreview {
+  keep: { id: string; time: string; reasons: string[] }[];
+  remove: { id: string; time: string }[];
+}
+
+export interface SettingsView {
+  email: EmailSettings | null;
+  /** Whether the SMTP password is in the keychain (it never leaves main). */
+  smtpPasswordSaved: boolean;
+  /** Null where the door cannot start Snapferry at login (the browser bridge). */
+  startAtLogin: boolean | null;
+}
+
+export interface DashboardView {
+  /** The newest run of each job, for "last night's results". */
+  jobs: { jobId: string; name: string; lastRun: CatalogRun | null; nextRun: string | null }[];
+  repositories: {
+    repositoryId: string;
+    name: string;
+    /** Its pack files' size where reachable, else what its restore points added (the catalog's cache). */
+    usedBytes: number;
+    /** Free space where the repository is reachable now; null when it is not (a USB disk on a shelf). */
+    freeBytes: number | null;
+    /** Average growth per day over the last 30 days; null with too little history. */
+    growthPerDay: number | null;
+    /** When it fills at that rate; null when it does not grow or cannot be told. */
+    fullBy: string | null;
+  }[];
+  /** Machines whose newest restore point is older than the gap (or which have none yet). */
+  protectionGaps: { name: string; source: string; newest: string | null; days: number | null }[];
+  gapDays: number;
+}
+
 export interface Outputs {
   "app.info": AppInfo;
   "repositories.list": RepositoryView[];
@@ -287,6 +383,19 @@ export interface Outputs {
   "jobs.restore": { runId: string };
   "jobs.cancel": { cancelled: boolean };
   "runs.list": CatalogRun[];
+  "runs.exportLog": { fileName: string; text: string };
+  "jobs.list": JobView[];
+  "jobs.save": JobView;
+  "jobs.remove": { removed: boolean };
+  "jobs.run": { runId: string };
+  "jobs.previewRetention": RetentionPreview;
+  "jobs.export": { fileName: string; json: string };
+  "jobs.import": JobView;
+  "settings.get": SettingsView;
+  "settings.saveEmail": SettingsView;
+  "settings.testEmail": { sent: true; to: string[] };
+  "settings.setStartAtLogin": SettingsView;
+  "dashboard.get": DashboardView;
   "runs.logs": RunLogLine[];
 }
 
@@ -311,7 +420,9 @@ export type AppEvent =
   /** `phase` where main knows it; without it the UI infers one from the byte counts. */
   | { type: "progress"; runId: string; progress: ProgressEvent; phase?: RunPhase }
   | { type: "run"; run: CatalogRun }
-  | { type: "log"; line: RunLogLine };
+  | { type: "log"; line: RunLogLine }
+  /** Something to tell the user outside any run: "it is safe to unplug the Friday disk". */
+  | { type: "notice"; level: "info" | "warn"; message: string };
 
 /** What `window.snapferry` is, in the app (preload) and in a browser (bridge client) alike. */
 export interface SnapferryApi {

@@ -64,6 +64,11 @@ async function start(): Promise<void> {
     events: hub.emit,
     door: "electron",
     log,
+    background: true,
+    loginItem: {
+      get: () => app.getLoginItemSettings().openAtLogin,
+      set: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled }),
+    },
   });
 
   let window: BrowserWindow | undefined;

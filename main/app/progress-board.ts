@@ -34,6 +34,12 @@ export class ProgressBoard {
   /** The new state after EVENT; undefined when it changes nothing shown. */
   apply(event: AppEvent): BoardUpdate | undefined {
     if (event.type === "log") return undefined;
+    if (event.type === "notice") {
+      return {
+        bar: this.bar(),
+        notice: { title: "Snapferry", body: event.message, failed: event.level === "warn" },
+      };
+    }
     if (event.type === "progress") {
       const run = this.#runs.get(event.runId);
       if (!run) return undefined;

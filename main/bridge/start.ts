@@ -33,6 +33,8 @@ async function serveBridge(reason: string): Promise<void> {
     credentials: new KeychainCredentialStore(),
     events: hub.emit,
     door: "bridge",
+    // The UI in a browser is the app running: its jobs run on schedule too.
+    background: process.env.SNAPFERRY_NO_BACKGROUND !== "1",
   });
   const staticDir = path.join(PROJECT_ROOT, "dist", "renderer");
   if (!existsSync(path.join(staticDir, "index.html"))) {

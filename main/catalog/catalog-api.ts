@@ -133,7 +133,7 @@ export interface Catalog {
       id: string,
       result: Pick<CatalogRun, "status" | "bytesRead" | "bytesStored" | "restorePointId" | "error">,
     ): CatalogRun;
-    list(options?: { limit?: number; jobId?: string }): CatalogRun[];
+    list(options?: { limit?: number; jobId?: string; status?: RunStatus; text?: string }): CatalogRun[];
     get(id: string): CatalogRun | undefined;
     log(line: RunLogLine): void;
     logs(runId: string): RunLogLine[];

@@ -45,12 +45,18 @@ export function runsStore(db: Database, instance: string): Catalog["runs"] & { c
   liveInstances.add(instance);
   // rowid breaks ties between runs started in the same millisecond, and orders log lines.
   const getRow = db.prepare<[string], RunRow>("SELECT * FROM runs WHERE id = ?");
-  const listAll = db.prepare<[number], RunRow>(
-    "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
-  );
-  const listJob = db.prepare<[string, number], RunRow>(
-    "SELECT * FROM runs WHERE job_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
-  );
+  // NULL parameters switch a filter off; `text` matches the title or any line of the run's log
+  // (a VM's name is in both), LIKE's wildcards in it escaped.
+  const listRows = db.prepare<
+    { job: string | null; status: string | null; text: string | null; limit: number },
+    RunRow
+  >(`
+    SELECT * FROM runs
+    WHERE (@job IS NULL OR job_id = @job)
+      AND (@status IS NULL OR status = @status)
+      AND (@text IS NULL OR title LIKE @text ESCAPE '\\'
+           OR EXISTS (SELECT 1 FROM run_logs WHERE run_logs.run_id = runs.id AND message LIKE @text ESCAPE '\\'))
+    ORDER BY started_at DESC, rowid DESC LIMIT @limit`);
   const insertRow = db.prepare<[RunRow]>(`
     INSERT INTO runs (id, job_id, kind, title, status, started_at, finished_at, bytes_read, bytes_stored,
       restore_point_id, repository_id, error, owner_pid, owner_instance)
@@ -148,7 +154,8 @@ export function runsStore(db: Database, instance: string): Catalog["runs"] & { c
     list(options = {}) {
       // SQLite reads a negative LIMIT as none at all.
       const limit = Math.max(0, Math.floor(options.limit ?? DEFAULT_LIMIT));
-      const rows = options.jobId === undefined ? listAll.all(limit) : listJob.all(options.jobId, limit);
+      const text = options.text ? `%${options.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+      const rows = listRows.all({ job: options.jobId ?? null, status: options.status ?? null, text, limit });
       return rows.map(fromRow);
     },
     get,

@@ -30,6 +30,10 @@ import * as files from "./app-files.js";
 import * as instant from "./app-instant.js";
 import * as sources from "./app-sources.js";
 import { RunRegistry, PROGRESS_INTERVAL_MS } from "./run-registry.js";
+import { startBackground } from "./app-background.js";
+import type { JobsContext } from "./app-jobs.js";
+import { jobHandlers } from "./app-job-handlers.js";
+import type { LoginItem } from "./app-settings.js";
 
 export interface AppApiOptions {
   catalog: Catalog;
@@ -42,6 +46,10 @@ export interface AppApiOptions {
   /** The accepted-thumbprints file; the user's own by default. */
   knownServersFile?: string;
   progressIntervalMs?: number;
+  /** Run schedules, watch for USB repositories and send digests (a running app; not tests by default). */
+  background?: boolean;
+  /** Electron's "open at login"; absent in the browser bridge. */
+  loginItem?: LoginItem;
 }
 
 export type Handlers = { [K in ApiName]: (input: ApiInput<K>) => Promise<ApiOutput<K>> };
@@ -78,7 +86,11 @@ export function createAppApi(options: AppApiOptions): AppApi {
     files: new files.FileSessions(log),
     instant: new instant.InstantSessions(log),
   };
-  const handlers = createHandlers(ctx, sessions);
+  const background = options.background
+    ? startBackground(ctx, (level, message) => options.events({ type: "notice", level, message }))
+    : undefined;
+  const jobsCtx: JobsContext = { ...ctx, jobsChanged: () => background?.jobsChanged() };
+  const handlers = createHandlers(jobsCtx, sessions, options.loginItem);
 
   async function answer<T>(work: () => Promise<T>): Promise<ApiResult<T>> {
     try {
@@ -112,6 +124,7 @@ export function createAppApi(options: AppApiOptions): AppApi {
     backupNow: () => answer(() => backupNow(ctx)),
     runs,
     shutdown: async () => {
+      background?.stop();
       // Instant recoveries first: finalize runs need them stopped, and clients must let go.
       await sessions.instant.shutdown();
       await runs.shutdown();
@@ -126,8 +139,9 @@ interface Sessions {
   instant: instant.InstantSessions;
 }
 
-function createHandlers(ctx: AppContext, sessions: Sessions): Handlers {
+function createHandlers(ctx: JobsContext, sessions: Sessions, loginItem: LoginItem | undefined): Handlers {
   return {
+    ...jobHandlers(ctx, loginItem),
     "app.info": async () => ({
       version: TOOL_VERSION,
       platform: process.platform,
@@ -162,8 +176,6 @@ function createHandlers(ctx: AppContext, sessions: Sessions): Handlers {
     "jobs.backup": (input) => startBackup(ctx, input),
     "jobs.restore": (input) => startRestore(ctx, input),
     "jobs.cancel": async (input) => ({ cancelled: ctx.runs.cancel(input.runId) }),
-    "runs.list": async (input) =>
-      ctx.catalog.runs.list(input.limit !== undefined ? { limit: input.limit } : {}),
     "runs.logs": async (input) => ctx.catalog.runs.logs(input.runId),
   };
 }

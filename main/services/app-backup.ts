@@ -46,7 +46,10 @@ export async function startBackup(ctx: AppContext, input: BackupInput): Promise<
 
 /** Repeats the backup job run most recently (the tray's "Back up now"), with saved passwords. */
 export async function backupNow(ctx: AppContext): Promise<{ runId: string }> {
-  const jobs = ctx.catalog.jobs.list().filter((j) => j.kind === "backup");
+  // Only the single backups it remembered; scheduled jobs (settings version 1) run on their own.
+  const jobs = ctx.catalog.jobs
+    .list()
+    .filter((j) => j.kind === "backup" && v.is(inputs["jobs.backup"], j.settings));
   const lastRun = ctx.catalog.runs.list({ limit: 200 }).find((r) => r.kind === "backup" && r.jobId !== null);
   const job = jobs.find((j) => j.id === lastRun?.jobId) ?? jobs.at(-1);
   if (!job) {

@@ -9,6 +9,7 @@ import { formatBytes } from "../common/size.js";
 import { runJob, type JobResult } from "../jobs/job-runner.js";
 import { parseJobExport, parseJobSettings, type JobExport, type JobSettings } from "../jobs/job-settings.js";
 import { systemClock, type Clock } from "../jobs/clock.js";
+import { refreshRestorePoints } from "../catalog/rebuild.js";
 import type { AppContext } from "./app-context.js";
 import { jobDeps, type JobPasswords } from "./job-deps.js";
 import { keychainOf, reportJobRun } from "./job-email.js";
@@ -122,6 +123,12 @@ export function startJobRun(
           },
         );
         settle(outcome);
+        await refreshQuietly(
+          ctx,
+          [settings.repositoryId, ...settings.copies.map((c) => c.repositoryId)],
+          request.passwords,
+          run.note,
+        );
         await reportQuietly(ctx, job.name, outcome, request.clock ?? systemClock, run.note);
         const read = outcome.vms.reduce((n, v) => n + v.bytesRead, 0);
         const stored = outcome.vms.reduce((n, v) => n + v.bytesStored, 0);
@@ -150,6 +157,28 @@ export function startJobRun(
   // A run that failed still settles `result` above; one that threw before runJob returned rejects it.
   result.catch(() => undefined);
   return { runId: run.id, result };
+}
+
+/** The app's restore point lists of the repositories the run wrote to, read again. */
+async function refreshQuietly(
+  ctx: AppContext,
+  repositoryIds: string[],
+  passwords: JobPasswords | undefined,
+  note: (message: string, level?: "info" | "warn" | "error") => void,
+): Promise<void> {
+  for (const id of repositoryIds) {
+    const repo = ctx.catalog.repositories.get(id);
+    if (!repo) continue;
+    try {
+      const password = (await ctx.passwords.forRepository(repo, passwords?.repository)).provider;
+      await refreshRestorePoints(ctx.catalog, id, password);
+    } catch (err) {
+      note(
+        `the restore point list of ${repo.name} was not refreshed: ${err instanceof Error ? err.message : String(err)}`,
+        "warn",
+      );
+    }
+  }
 }
 
 async function reportQuietly(

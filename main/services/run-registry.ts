@@ -41,6 +41,7 @@ export interface RunRequest {
 }
 
 interface ActiveRun {
+  jobId: string | null;
   controller: AbortController;
   cancellable: boolean;
   note: RunContext["note"];
@@ -96,7 +97,13 @@ export class RunRegistry {
         restorePointId: outcome.restorePointId ?? null,
       };
     }).finally(() => this.#active.delete(run.id));
-    this.#active.set(run.id, { controller, cancellable: request.cancellable, note, done });
+    this.#active.set(run.id, {
+      jobId: request.jobId,
+      controller,
+      cancellable: request.cancellable,
+      note,
+      done,
+    });
     return run;
   }
 
@@ -163,6 +170,11 @@ export class RunRegistry {
 
   isRunning(runId: string): boolean {
     return this.#active.has(runId);
+  }
+
+  /** Whether a run of this job is going (the scheduler skips a slot rather than run it twice). */
+  isJobRunning(jobId: string): boolean {
+    return [...this.#active.values()].some((r) => r.jobId === jobId);
   }
 
   get running(): number {

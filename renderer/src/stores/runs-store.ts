@@ -70,7 +70,7 @@ export const useRunsStore = create<RunsState>()((set, get) => ({
       set((s) => ({ live: { ...s.live, [event.runId]: nextLive(s.live[event.runId], event) } }));
     } else if (event.type === "run") {
       set((s) => ({ runs: upsertRun(s.runs, event.run) }));
-    } else {
+    } else if (event.type === "log") {
       const lines = get().logs[event.line.runId];
       if (!lines) return;
       set((s) => ({ logs: { ...s.logs, [event.line.runId]: [...lines, event.line].slice(-MAX_LOG_LINES) } }));
