@@ -19,6 +19,7 @@ import { copyRestorePoints } from "./copy-service.js";
 import { forget, prune } from "./maintenance-service.js";
 import { backup, type BackupKind } from "./repository-service.js";
 import { backupVsphereVm } from "./vsphere-backup.js";
+import { vsphereInventory } from "./vsphere-service.js";
 
 export interface JobPasswords {
   /** A password for every encrypted repository the job touches, when not from the keychain. */
@@ -40,7 +41,7 @@ export function jobDeps(
   };
   return {
     clock,
-    resolveVms: () => Promise.resolve(resolveVms(ctx, settings)),
+    resolveVms: () => resolveVms(ctx, settings),
     async lastFull(vm) {
       const points = await restorePointsOf(await ref(settings.repositoryId));
       const fulls = points.filter(
@@ -73,7 +74,7 @@ export function jobDeps(
   };
 }
 
-function resolveVms(ctx: AppContext, settings: JobSettings): VmTarget[] {
+async function resolveVms(ctx: AppContext, settings: JobSettings): Promise<VmTarget[]> {
   const source = sourceOf(ctx, settings.sourceId);
   const { selection } = settings;
   if (source.kind !== "vsphere") {
@@ -88,13 +89,38 @@ function resolveVms(ctx: AppContext, settings: JobSettings): VmTarget[] {
   if (selection.kind === "vms") {
     return selection.vms.map((path) => ({ key: path, name: inventoryPath(path).at(-1) ?? path }));
   }
+  if (selection.kind === "folder") return vmsInFolder(ctx, source.id, selection.folder);
   throw new SnapferryError(
     "config",
-    selection.kind === "folder"
-      ? "jobs that follow a vSphere folder are not supported yet"
-      : `a job on vSphere server ${source.name} needs the VMs it backs up`,
-    "Choose the VMs of the job by their inventory paths.",
+    `a job on vSphere server ${source.name} needs the VMs it backs up`,
+    "Choose the VMs of the job, or a folder whose VMs it follows.",
   );
+}
+
+/**
+ * The VMs in an inventory folder and below it, read afresh at each run: a VM added to the folder
+ * is backed up from the next run on, without editing the job. Templates are left out.
+ */
+async function vmsInFolder(ctx: AppContext, sourceId: string, folder: string): Promise<VmTarget[]> {
+  const vsphere = vsphereSourceOf(ctx, sourceId);
+  const client = await (await connectorFor(ctx, vsphere, undefined))();
+  try {
+    const inventory = await vsphereInventory(client, new Date());
+    // Inventory paths may or may not start with "/": compared without it.
+    const bare = (p: string): string => p.replace(/^\/+|\/+$/g, "");
+    const prefix = `${bare(folder)}/`;
+    const vms = inventory.vms.filter((vm) => !vm.template && bare(vm.path).startsWith(prefix));
+    if (vms.length === 0) {
+      throw new SnapferryError(
+        "not-found",
+        `the folder ${folder} on ${vsphere.name} holds no VM`,
+        "Check the job's folder: it is an inventory path like DC/vm/Production.",
+      );
+    }
+    return vms.map((vm) => ({ key: bare(vm.path), name: vm.name }));
+  } finally {
+    await client.close();
+  }
 }
 
 /** What the restore points of `vm` record as their source location (how lastFull finds them). */

@@ -1,0 +1,136 @@
+/**
+ * A job that follows a vSphere folder: the VMs are read from the inventory at each run, so a VM
+ * added to the folder is backed up from the next run on without editing the job. Against vcsim.
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Catalog } from "../../main/catalog/catalog-api.js";
+import { openCatalog } from "../../main/catalog/catalog.js";
+import { openExistingRepository } from "../../main/catalog/rebuild.js";
+import type { JobSettings } from "../../main/jobs/job-settings.js";
+import type { AppContext } from "../../main/services/app-context.js";
+import { AppPasswords } from "../../main/services/app-passwords.js";
+import { jobDeps } from "../../main/services/job-deps.js";
+import { findJob, saveJob, startJobRun } from "../../main/services/job-service.js";
+import { RunRegistry } from "../../main/services/run-registry.js";
+import {
+  MemoryCredentialStore,
+  vsphereCredentialService,
+} from "../../main/sources/vsphere/credential-store.js";
+import { rememberThumbprint, serverKey } from "../../main/sources/vsphere/known-servers.js";
+import type { MoRef } from "../../main/sources/vsphere/moref.js";
+import { parseMoRef } from "../../main/sources/vsphere/moref.js";
+import { waitForTask } from "../../main/sources/vsphere/tasks.js";
+import { requireReturnval } from "../../main/sources/vsphere/vim-client.js";
+import { TEST_PASSWORD } from "../support/cli.js";
+import { findVmRef, startBackupSite, type BackupSite } from "./backup-fixtures.js";
+
+describe("a job that follows a vSphere folder (vcsim)", () => {
+  let site: BackupSite;
+  let catalog: Catalog;
+  let ctx: AppContext;
+  let settings: JobSettings;
+  let folder: MoRef;
+
+  const cloneInto = async (name: string): Promise<void> => {
+    const vm = await findVmRef(site.client, "DC0/vm/DC0_H0_VM0");
+    const answer = await site.client.invoke("CloneVM_Task", {
+      _this: vm,
+      folder,
+      name,
+      spec: { fields: { location: { fields: {} }, template: false, powerOn: false } },
+    });
+    await waitForTask(
+      site.client,
+      parseMoRef(requireReturnval(answer, site.client.server), site.client.server),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+  };
+
+  before(async () => {
+    site = await startBackupSite();
+    const created = await site.client.invoke("CreateFolder", {
+      _this: await findVmRef(site.client, "DC0/vm"),
+      name: "Production",
+    });
+    folder = parseMoRef(requireReturnval(created, site.client.server), site.client.server);
+    await cloneInto("web01");
+    catalog = openCatalog(path.join(site.dir, "catalog.sqlite"));
+    const server = `${site.proxy.host}:${site.proxy.port}`;
+    const knownServersFile = path.join(site.dir, "known-servers.json");
+    await rememberThumbprint(server, site.proxy.thumbprint, knownServersFile);
+    const store = new MemoryCredentialStore();
+    await store.set(vsphereCredentialService(serverKey(server)), "backup", "pass");
+    const passwords = new AppPasswords(store, () => undefined);
+    const repo = await openExistingRepository(catalog, { path: site.repo, password: TEST_PASSWORD });
+    await passwords.rememberRepository(repo.repository.repositoryId, TEST_PASSWORD, true);
+    const source = catalog.sources.add({
+      kind: "vsphere",
+      name: "vcsim",
+      location: serverKey(server),
+      user: "backup",
+    });
+    ctx = {
+      catalog,
+      passwords,
+      runs: new RunRegistry(
+        catalog,
+        () => undefined,
+        () => undefined,
+      ),
+      door: "cli",
+      log: () => undefined,
+      knownServersFile,
+    };
+    settings = {
+      version: 1,
+      sourceId: source.id,
+      selection: { kind: "folder", folder: "DC0/vm/Production" },
+      repositoryId: repo.repository.repositoryId,
+      schedule: { kind: "daily", time: "22:00" },
+      copies: [],
+      concurrency: 1,
+      retries: { attempts: 0, backoffSeconds: 1 },
+      allowCrashConsistent: true,
+    };
+    saveJob(catalog, "production", settings);
+  });
+
+  after(async () => {
+    catalog.close();
+    await site.stop();
+  });
+
+  test("reads the folder's VMs at each run, new ones included, and backs them all up", async () => {
+    const deps = jobDeps(ctx, settings);
+    assert.deepEqual(await deps.resolveVms(settings), [{ key: "DC0/vm/Production/web01", name: "web01" }]);
+    await cloneInto("db01");
+    assert.deepEqual(
+      (await deps.resolveVms(settings)).map((v) => v.key).sort(),
+      ["DC0/vm/Production/db01", "DC0/vm/Production/web01"],
+      "a VM added to the folder is part of the next run",
+    );
+    const started = startJobRun(ctx, findJob(catalog, "production"), { reason: "test" });
+    const result = await started.result;
+    await ctx.runs.idle();
+    assert.deepEqual(
+      result.vms.map((v) => [v.vm.name, v.state === "failed" ? v.messages.join("; ") : "ok"]).sort(),
+      [
+        ["db01", "ok"],
+        ["web01", "ok"],
+      ],
+    );
+    assert.ok(result.vms.every((v) => v.restorePointId !== null));
+  });
+
+  test("names an empty or missing folder", async () => {
+    const empty = { ...settings, selection: { kind: "folder" as const, folder: "DC0/vm/Nothing" } };
+    await assert.rejects(
+      jobDeps(ctx, empty).resolveVms(empty),
+      /the folder DC0\/vm\/Nothing on vcsim holds no VM/,
+    );
+  });
+});
