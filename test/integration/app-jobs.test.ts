@@ -19,7 +19,7 @@ import { MemoryCredentialStore } from "../../main/sources/vsphere/credential-sto
 import { failure, ok } from "../support/app-events.js";
 import { TEST_PASSWORD, cliOk } from "../support/cli.js";
 import { MiB, backupJson } from "../support/repo-files.js";
-import { startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
+import { loopbackEmail, startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
 import { makeTempDir } from "../support/tmp.js";
 
 describe("jobs in the app", () => {
@@ -141,16 +141,7 @@ describe("jobs in the app", () => {
   });
 
   it("keeps email settings without the password, which goes to the keychain, and sends a test message", async () => {
-    const email = {
-      enabled: true,
-      host: "127.0.0.1",
-      port: smtp.port,
-      security: "none",
-      user: "reports",
-      from: "snapferry@office.example",
-      to: ["admin@office.example"],
-      mode: "per-run",
-    };
+    const email = { ...loopbackEmail(smtp.port) };
     const saved = ok(await api.call("settings.saveEmail", { email, smtpPassword: "smtp pass" }));
     assert.equal(saved.smtpPasswordSaved, true);
     assert.ok(!JSON.stringify(catalog.settings.get("email")).includes("smtp pass"));
@@ -223,16 +214,21 @@ describe("the app's scheduler", () => {
       TEST_PASSWORD,
       true,
     );
-    const api = createAppApi({
-      catalog,
-      credentials,
-      events: () => undefined,
-      door: "bridge",
-      log: () => undefined,
-      background: true,
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    await api.runs.idle();
+    // The app as it starts: the scheduler runs what is due before anything else is asked of it.
+    const startApp = async (): Promise<AppApi> => {
+      const app = createAppApi({
+        catalog,
+        credentials,
+        events: () => undefined,
+        door: "bridge",
+        log: () => undefined,
+        background: true,
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      await app.runs.idle();
+      return app;
+    };
+    const api = await startApp();
     const runs = catalog.runs.list({ jobId: saved.id });
     const succeeded = runs.filter((r) => r.status === "succeeded");
     assert.equal(runs.length, 1, JSON.stringify(runs));
@@ -244,16 +240,7 @@ describe("the app's scheduler", () => {
     );
     // Started again right away: nothing is run twice.
     await api.shutdown();
-    const again = createAppApi({
-      catalog,
-      credentials,
-      events: () => undefined,
-      door: "bridge",
-      log: () => undefined,
-      background: true,
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    await again.runs.idle();
+    const again = await startApp();
     assert.equal(catalog.runs.list({ jobId: saved.id }).filter((r) => r.status === "succeeded").length, 1);
     await again.shutdown();
     catalog.close();

@@ -15,15 +15,14 @@ import {
   type EmailSettings,
 } from "../../main/notify/email-settings.js";
 import type { AppContext } from "../../main/services/app-context.js";
-import { AppPasswords } from "../../main/services/app-passwords.js";
 import { EMAIL_SETTINGS_KEY } from "../../main/services/job-email.js";
 import { findJob, saveJob, startJobRun } from "../../main/services/job-service.js";
-import { RunRegistry } from "../../main/services/run-registry.js";
 import { MemoryCredentialStore } from "../../main/sources/vsphere/credential-store.js";
 import { TEST_PASSWORD, cliOk } from "../support/cli.js";
 import { MiB } from "../support/repo-files.js";
-import { startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
+import { loopbackEmail, startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
 import { makeTempDir } from "../support/tmp.js";
+import { testAppContext } from "../support/job-context.js";
 
 describe("job email reports", () => {
   const tmp = makeTempDir("job-email");
@@ -41,20 +40,8 @@ describe("job email reports", () => {
     writeFileSync(image, new SeededBytes("job email").bytes(2 * MiB));
     const source = catalog.sources.add({ kind: "image", name: "mail01", location: image, user: null });
     const r = await openExistingRepository(catalog, { path: repo, password: TEST_PASSWORD });
-    const passwords = new AppPasswords(store, () => undefined);
-    await passwords.rememberRepository(r.repository.repositoryId, TEST_PASSWORD, true);
-    ctx = {
-      catalog,
-      passwords,
-      runs: new RunRegistry(
-        catalog,
-        () => undefined,
-        () => undefined,
-      ),
-      door: "cli",
-      log: () => undefined,
-      knownServersFile: undefined,
-    };
+    ctx = testAppContext(catalog, { credentials: store });
+    await ctx.passwords.rememberRepository(r.repository.repositoryId, TEST_PASSWORD, true);
     saveJob(catalog, "nightly", {
       version: 1,
       sourceId: source.id,
@@ -66,16 +53,7 @@ describe("job email reports", () => {
       retries: { attempts: 0, backoffSeconds: 1 },
       allowCrashConsistent: false,
     });
-    settings = {
-      enabled: true,
-      host: "127.0.0.1",
-      port: smtp.port,
-      security: "none",
-      user: "reports",
-      from: "snapferry@office.example",
-      to: ["admin@office.example"],
-      mode: "per-run",
-    };
+    settings = loopbackEmail(smtp.port);
     catalog.settings.set(EMAIL_SETTINGS_KEY, settings);
     await store.set(SMTP_CREDENTIAL_SERVICE, smtpCredentialAccount(settings), "smtp secret 42");
   });

@@ -17,14 +17,12 @@ import {
 } from "../../main/jobs/repository-watch.js";
 import type { Timer } from "../../main/jobs/scheduler.js";
 import type { AppContext } from "../../main/services/app-context.js";
-import { AppPasswords } from "../../main/services/app-passwords.js";
 import { saveJob } from "../../main/services/job-service.js";
-import { RunRegistry } from "../../main/services/run-registry.js";
 import { repositoryAppeared } from "../../main/services/usb-rotation.js";
-import { MemoryCredentialStore } from "../../main/sources/vsphere/credential-store.js";
 import { TEST_PASSWORD, cliOk } from "../support/cli.js";
 import { MiB, backupJson } from "../support/repo-files.js";
 import { makeTempDir } from "../support/tmp.js";
+import { testAppContext } from "../support/job-context.js";
 
 const noTimer: Timer = { set: () => () => undefined };
 
@@ -54,22 +52,10 @@ describe("USB rotation", () => {
       name: "Friday disk",
     });
     usbId = u.repository.repositoryId;
-    const passwords = new AppPasswords(new MemoryCredentialStore(), () => undefined);
+    ctx = testAppContext(catalog);
     // A job runs unattended: the passwords are in the keychain.
-    await passwords.rememberRepository(p.repository.repositoryId, TEST_PASSWORD, true);
-    await passwords.rememberRepository(usbId, TEST_PASSWORD, true);
-    ctx = {
-      catalog,
-      passwords,
-      runs: new RunRegistry(
-        catalog,
-        () => undefined,
-        () => undefined,
-      ),
-      door: "cli",
-      log: () => undefined,
-      knownServersFile: undefined,
-    };
+    await ctx.passwords.rememberRepository(p.repository.repositoryId, TEST_PASSWORD, true);
+    await ctx.passwords.rememberRepository(usbId, TEST_PASSWORD, true);
     saveJob(catalog, "nightly", {
       version: 1,
       sourceId: source.id,

@@ -2,6 +2,7 @@
  * A real SMTP server on loopback for tests of what sends mail: smtp-server with AUTH PLAIN/LOGIN
  * required for one user, no TLS (loopback only), keeping every message it takes as received.
  */
+import type { EmailSettings } from "../../main/notify/email-settings.js";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { SMTPServer } from "smtp-server";
@@ -98,5 +99,19 @@ export async function silentServer(): Promise<{ port: number; close(): Promise<v
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Email report settings for the test server: plain SMTP to loopback, per-run reports. */
+export function loopbackEmail(port: number, user = "reports"): EmailSettings {
+  return {
+    enabled: true,
+    host: "127.0.0.1",
+    port,
+    security: "none",
+    user,
+    from: "snapferry@office.example",
+    to: ["admin@office.example"],
+    mode: "per-run",
   };
 }

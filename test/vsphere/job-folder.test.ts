@@ -3,28 +3,18 @@
  * added to the folder is backed up from the next run on without editing the job. Against vcsim.
  */
 import assert from "node:assert/strict";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Catalog } from "../../main/catalog/catalog-api.js";
-import { openCatalog } from "../../main/catalog/catalog.js";
-import { openExistingRepository } from "../../main/catalog/rebuild.js";
 import type { JobSettings } from "../../main/jobs/job-settings.js";
 import type { AppContext } from "../../main/services/app-context.js";
-import { AppPasswords } from "../../main/services/app-passwords.js";
 import { jobDeps } from "../../main/services/job-deps.js";
 import { findJob, saveJob, startJobRun } from "../../main/services/job-service.js";
-import { RunRegistry } from "../../main/services/run-registry.js";
-import {
-  MemoryCredentialStore,
-  vsphereCredentialService,
-} from "../../main/sources/vsphere/credential-store.js";
-import { rememberThumbprint, serverKey } from "../../main/sources/vsphere/known-servers.js";
 import type { MoRef } from "../../main/sources/vsphere/moref.js";
 import { parseMoRef } from "../../main/sources/vsphere/moref.js";
 import { waitForTask } from "../../main/sources/vsphere/tasks.js";
 import { requireReturnval } from "../../main/sources/vsphere/vim-client.js";
-import { TEST_PASSWORD } from "../support/cli.js";
 import { findVmRef, startBackupSite, type BackupSite } from "./backup-fixtures.js";
+import { vsphereJobSite } from "./job-site.js";
 
 describe("a job that follows a vSphere folder (vcsim)", () => {
   let site: BackupSite;
@@ -58,38 +48,13 @@ describe("a job that follows a vSphere folder (vcsim)", () => {
     });
     folder = parseMoRef(requireReturnval(created, site.client.server), site.client.server);
     await cloneInto("web01");
-    catalog = openCatalog(path.join(site.dir, "catalog.sqlite"));
-    const server = `${site.proxy.host}:${site.proxy.port}`;
-    const knownServersFile = path.join(site.dir, "known-servers.json");
-    await rememberThumbprint(server, site.proxy.thumbprint, knownServersFile);
-    const store = new MemoryCredentialStore();
-    await store.set(vsphereCredentialService(serverKey(server)), "backup", "pass");
-    const passwords = new AppPasswords(store, () => undefined);
-    const repo = await openExistingRepository(catalog, { path: site.repo, password: TEST_PASSWORD });
-    await passwords.rememberRepository(repo.repository.repositoryId, TEST_PASSWORD, true);
-    const source = catalog.sources.add({
-      kind: "vsphere",
-      name: "vcsim",
-      location: serverKey(server),
-      user: "backup",
-    });
-    ctx = {
-      catalog,
-      passwords,
-      runs: new RunRegistry(
-        catalog,
-        () => undefined,
-        () => undefined,
-      ),
-      door: "cli",
-      log: () => undefined,
-      knownServersFile,
-    };
+    const jobSite = await vsphereJobSite(site);
+    ({ catalog, ctx } = jobSite);
     settings = {
       version: 1,
-      sourceId: source.id,
+      sourceId: jobSite.sourceId,
       selection: { kind: "folder", folder: "DC0/vm/Production" },
-      repositoryId: repo.repository.repositoryId,
+      repositoryId: jobSite.repositoryId,
       schedule: { kind: "daily", time: "22:00" },
       copies: [],
       concurrency: 1,

@@ -13,19 +13,11 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { AppEvent } from "../../preload/contract.js";
 import type { Catalog } from "../../main/catalog/catalog-api.js";
-import { openCatalog } from "../../main/catalog/catalog.js";
-import { openExistingRepository } from "../../main/catalog/rebuild.js";
 import type { AppContext } from "../../main/services/app-context.js";
-import { AppPasswords } from "../../main/services/app-passwords.js";
 import { findJob, saveJob, startJobRun } from "../../main/services/job-service.js";
-import { RunRegistry } from "../../main/services/run-registry.js";
-import {
-  MemoryCredentialStore,
-  vsphereCredentialService,
-} from "../../main/sources/vsphere/credential-store.js";
-import { rememberThumbprint, serverKey } from "../../main/sources/vsphere/known-servers.js";
-import { cliOk, requireTool, TEST_PASSWORD } from "../support/cli.js";
+import { cliOk, requireTool } from "../support/cli.js";
 import { MiB, startSiteWithVm, type BackupSite } from "./backup-fixtures.js";
+import { vsphereJobSite } from "./job-site.js";
 
 const VM = "DC0_H0_VM0";
 const SIZE = 160 * MiB;
@@ -54,21 +46,6 @@ describe("a job retries a cut vSphere backup from its checkpoint (vcsim with the
       closeSync(fd);
     }
     content = readFileSync(live);
-    catalog = openCatalog(path.join(site.dir, "catalog.sqlite"));
-    const server = `${site.proxy.host}:${site.proxy.port}`;
-    const knownServersFile = path.join(site.dir, "known-servers.json");
-    await rememberThumbprint(server, site.proxy.thumbprint, knownServersFile);
-    const store = new MemoryCredentialStore();
-    await store.set(vsphereCredentialService(serverKey(server)), "backup", "pass");
-    const passwords = new AppPasswords(store, () => undefined);
-    const repo = await openExistingRepository(catalog, { path: site.repo, password: TEST_PASSWORD });
-    await passwords.rememberRepository(repo.repository.repositoryId, TEST_PASSWORD, true);
-    const source = catalog.sources.add({
-      kind: "vsphere",
-      name: "vcsim",
-      location: serverKey(server),
-      user: "backup",
-    });
     // The cut stays down until the job says it will retry: then the network "comes back".
     const events = (event: AppEvent): void => {
       if (event.type === "log" && /retrying in \d+ s from where it stopped/.test(event.line.message)) {
@@ -76,19 +53,13 @@ describe("a job retries a cut vSphere backup from its checkpoint (vcsim with the
         site.proxy.stats.reset();
       }
     };
-    ctx = {
-      catalog,
-      passwords,
-      runs: new RunRegistry(catalog, events, () => undefined),
-      door: "cli",
-      log: () => undefined,
-      knownServersFile,
-    };
+    const jobSite = await vsphereJobSite(site, events);
+    ({ catalog, ctx } = jobSite);
     saveJob(catalog, "nightly", {
       version: 1,
-      sourceId: source.id,
+      sourceId: jobSite.sourceId,
       selection: { kind: "vms", vms: [`DC0/vm/${VM}`] },
-      repositoryId: repo.repository.repositoryId,
+      repositoryId: jobSite.repositoryId,
       schedule: { kind: "daily", time: "22:00" },
       copies: [],
       concurrency: 1,
