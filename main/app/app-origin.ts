@@ -21,3 +21,8 @@ export function isAppUrl(text: string | undefined): boolean {
     url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST && url.username === "" && url.password === ""
   );
 }
+
+/** A download the app's own pages made (an exported job, a run's log): a blob: URL of app://. */
+export function isOwnBlob(url: string): boolean {
+  return url.startsWith(`blob:${APP_ORIGIN}/`);
+}

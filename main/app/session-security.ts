@@ -1,8 +1,10 @@
 /**
  * Electron's security checklist for everything the app's session loads and every web contents it
  * creates: the strict CSP on every response, every permission (camera, notifications from pages,
- * geolocation…) denied, downloads refused, and no navigation, new window or webview, ever.
+ * geolocation…) denied, downloads refused but for the files the app's own pages make (blob: of
+ * app://), and no navigation, new window or webview, ever.
  */
+import { isOwnBlob } from "./app-origin.js";
 import { app, type Session } from "electron";
 import { CONTENT_SECURITY_POLICY } from "../common/content-security-policy.js";
 
@@ -15,7 +17,11 @@ export function hardenSession(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
   session.setDevicePermissionHandler(() => false);
-  session.on("will-download", (event) => event.preventDefault());
+  // The only downloads: files the app's own pages make (an exported job, a run's log) as blob:
+  // URLs of app://. Electron then asks where to save them. Anything else is refused.
+  session.on("will-download", (event, item) => {
+    if (!isOwnBlob(item.getURL())) event.preventDefault();
+  });
 }
 
 /** The app's pages never leave app://: links and redirects go nowhere, popups are never opened. */

@@ -36,6 +36,11 @@ export interface JobDeps {
   clock: Clock;
   resolveVms(settings: JobSettings): Promise<VmTarget[]>;
   lastFull(vm: VmTarget): Promise<Date | null>;
+  /**
+   * Pre-checks before a VM's backup beyond the ones the backup makes itself: room in the
+   * repository for what this backup is likely to store. Throws to fail the VM, with the reason.
+   */
+  preCheck?(vm: VmTarget, kind: BackupKind): Promise<void>;
   backupVm(
     vm: VmTarget,
     kind: BackupKind,
@@ -166,6 +171,7 @@ async function backupOne(
     const kind = backupKindFor(settings, deps.clock.now(), await deps.lastFull(vm));
     result.kind = kind;
     note(`${vm.name}: ${kind} backup`);
+    await deps.preCheck?.(vm, kind);
     const done = await withRetries(
       (attempt) => {
         result.attempts = attempt;

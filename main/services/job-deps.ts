@@ -4,7 +4,9 @@
  * own machines, and copy to its other repositories. Passwords come from the OS keychain (a job
  * runs unattended) or, for the CLI, from what its caller passes in.
  */
+import { statfs } from "node:fs/promises";
 import { SnapferryError } from "../common/errors.js";
+import { formatBytes } from "../common/size.js";
 import type { CatalogRepository } from "../catalog/catalog-api.js";
 import type { JobDeps, VmBackup, VmTarget } from "../jobs/job-runner.js";
 import type { JobSettings } from "../jobs/job-settings.js";
@@ -49,6 +51,21 @@ export function jobDeps(
       );
       const last = fulls.at(-1);
       return last ? new Date(last.time) : null;
+    },
+    async preCheck(vm, kind) {
+      const target = await ref(settings.repositoryId);
+      const points = (await restorePointsOf(target)).filter(
+        (p) => p.source.location === sourceLocation(ctx, settings, vm),
+      );
+      const need = estimateStored(points, kind);
+      const free = await freeBytes(target.repo);
+      if (need !== null && free !== null && free < need) {
+        throw new SnapferryError(
+          "disk-full",
+          `the repository's disk has ${formatBytes(free)} free, and this ${kind} backup of ${vm.name} is likely to store about ${formatBytes(need)}`,
+          "Free space there (forget and prune old restore points, or tighten the job's retention), or move the repository to a larger disk.",
+        );
+      }
     },
     async backupVm(vm, kind, signal, note) {
       return backupOne(ctx, settings, await ref(settings.repositoryId), vm, kind, signal, note);
@@ -128,6 +145,30 @@ function sourceLocation(ctx: AppContext, settings: JobSettings, vm: VmTarget): s
   const source = sourceOf(ctx, settings.sourceId);
   if (source.kind !== "vsphere") return vm.key;
   return `vsphere://${serverLocation(source.location).server}/${inventoryPath(vm.key).join("/")}`;
+}
+
+/**
+ * What a backup will likely store, from the same machine's history: the largest of its last three
+ * incrementals (or its last full, for a full), with a fifth more for margin; null with no history
+ * (the backup's own check, which knows the disk sizes, then applies).
+ */
+export function estimateStored(points: RestorePoint[], kind: BackupKind): number | null {
+  const stored = (p: RestorePoint): number => p.disks.reduce((n, d) => n + (d.stats.bytesStored ?? 0), 0);
+  const full = kind === "full" || kind === "active-full";
+  const relevant = points.filter((p) => (full ? p.type === "full" : p.type !== "full")).slice(-3);
+  const fallback = full ? [] : points.filter((p) => p.type === "full").slice(-1);
+  const basis = relevant.length > 0 ? relevant : fallback;
+  if (basis.length === 0) return null;
+  return Math.ceil(Math.max(...basis.map(stored)) * 1.2);
+}
+
+async function freeBytes(where: string): Promise<number | null> {
+  try {
+    const s = await statfs(where);
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
 }
 
 async function restorePointsOf(ref: { repo: string; password?: PasswordProvider }): Promise<RestorePoint[]> {

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { APP_START_URL, isAppUrl } from "../../main/app/app-origin.js";
+import { APP_START_URL, isAppUrl, isOwnBlob } from "../../main/app/app-origin.js";
 import { INDETERMINATE_BAR, NO_BAR, ProgressBoard } from "../../main/app/progress-board.js";
 import { isTrustedSender } from "../../main/app/sender-policy.js";
 import { trayMenu } from "../../main/app/tray-menu.js";
@@ -80,6 +80,18 @@ describe("the app's origin and the IPC sender policy", () => {
       undefined,
     ]) {
       assert.equal(isAppUrl(url), false, String(url));
+    }
+  });
+
+  it("lets through only the downloads the app's own pages make", () => {
+    assert.equal(isOwnBlob("blob:app://snapferry/5f0c6e0a-8d4e-4d8e-9f1e-2b7f0c1d9a11"), true);
+    for (const url of [
+      "blob:app://snapferry.evil/5f0c6e0a",
+      "blob:http://127.0.0.1:8080/5f0c6e0a",
+      "https://example.com/malware.exe",
+      "app://snapferry/index.html",
+    ]) {
+      assert.equal(isOwnBlob(url), false, url);
     }
   });
 

@@ -11,6 +11,8 @@ import type { JobDeps, VmBackup, VmTarget } from "../../main/jobs/job-runner.js"
 import { runJob } from "../../main/jobs/job-runner.js";
 import type { JobSettings } from "../../main/jobs/job-settings.js";
 import type { BackupKind } from "../../main/services/repository-service.js";
+import type { RestorePoint } from "../../main/repository/restore-point.js";
+import { estimateStored } from "../../main/services/job-deps.js";
 import { FakeClock } from "../support/fake-clock.js";
 
 const START = new Date("2026-11-27T22:00:00Z");
@@ -142,6 +144,23 @@ describe("job runner", () => {
     assert.ok(notes.some((n) => /window ended/.test(n)));
   });
 
+  it("fails a VM whose pre-check fails, before any backup of it starts", async () => {
+    const { d, calls } = deps(["web", "db"], (vm) => ok(`rp-${vm.name}`));
+    d.preCheck = (vm) =>
+      vm.name === "db"
+        ? Promise.reject(
+            new SnapferryError(
+              "disk-full",
+              "the repository's disk has 1 GiB free, and this backup needs about 3 GiB",
+            ),
+          )
+        : Promise.resolve();
+    const result = await runJob("nightly", settings(), d);
+    assert.deepEqual(calls, ["web:incremental:1"]);
+    assert.equal(result.vms[1]?.state, "failed");
+    assert.match(result.vms[1]?.messages[0] ?? "", /needs about 3 GiB/);
+  });
+
   it("reports a warning when a VM worked but not as asked", async () => {
     const { d } = deps(["web"], () =>
       ok("rp", ["VMware Tools not running: the snapshot is crash-consistent"]),
@@ -203,5 +222,22 @@ describe("backup kind policy", () => {
       backupKindFor(fridays, new Date("2026-11-26T22:00:00Z"), new Date("2026-11-20T22:00:00Z")),
       "incremental",
     );
+  });
+});
+
+describe("space estimate of a job's pre-check", () => {
+  const point = (type: "full" | "incremental", stored: number) =>
+    ({ type, disks: [{ stats: { bytesStored: stored } }] }) as unknown as RestorePoint;
+  it("takes the largest of the last incrementals, or the last full, with a margin", () => {
+    const history = [
+      point("full", 1000),
+      point("incremental", 50),
+      point("incremental", 80),
+      point("incremental", 60),
+    ];
+    assert.equal(estimateStored(history, "incremental"), 96);
+    assert.equal(estimateStored(history, "active-full"), 1200);
+    assert.equal(estimateStored([point("full", 1000)], "incremental"), 1200, "no incremental yet: the full");
+    assert.equal(estimateStored([], "incremental"), null, "no history: the backup's own check applies");
   });
 });

@@ -1,8 +1,10 @@
-/** The sidebar: the four screens, and the runs in progress one click from their details. */
+/** The sidebar: the screens, the dashboard first, and the runs in progress one click from their details. */
 import { useRunsStore } from "../stores/runs-store";
 import { useUiStore, type Screen } from "../stores/ui-store";
 
 const SCREENS: { id: Screen; label: string }[] = [
+  { id: "dashboard", label: "Dashboard" },
+  { id: "jobs", label: "Jobs" },
   { id: "inventory", label: "Inventory" },
   { id: "repositories", label: "Repositories" },
   { id: "history", label: "History" },

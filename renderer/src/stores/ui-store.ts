@@ -2,7 +2,17 @@
 import { create } from "zustand";
 import { without } from "../lib/records";
 
-export type Screen = "inventory" | "repositories" | "history" | "settings";
+export type Screen = "dashboard" | "jobs" | "inventory" | "repositories" | "history" | "settings";
+
+/** A message from main outside any run (AppEvent "notice"), shown until dismissed. */
+export interface Notice {
+  id: number;
+  level: "info" | "warn";
+  message: string;
+}
+
+/** Older notices give way: a flood (a flapping USB disk) must not cover the screen. */
+const MAX_NOTICES = 3;
 
 export type Dialog =
   | { kind: "backup"; vmKeys: string[] }
@@ -19,6 +29,7 @@ interface UiState {
   checked: Record<string, boolean>;
   selectedRun: string | null;
   dialog: Dialog;
+  notices: Notice[];
   go(screen: Screen): void;
   setSearch(search: string): void;
   toggleExpanded(rowId: string, open?: boolean): void;
@@ -27,16 +38,21 @@ interface UiState {
   clearChecked(): void;
   selectRun(runId: string | null): void;
   openDialog(dialog: Dialog): void;
+  notify(level: Notice["level"], message: string): void;
+  dismissNotice(id: number): void;
 }
 
+let nextNoticeId = 1;
+
 export const useUiStore = create<UiState>()((set) => ({
-  screen: "inventory",
+  screen: "dashboard",
   search: "",
   expanded: {},
   selectedVm: null,
   checked: {},
   selectedRun: null,
   dialog: null,
+  notices: [],
   go: (screen) => set({ screen }),
   setSearch: (search) => set({ search }),
   toggleExpanded: (rowId, open) =>
@@ -47,4 +63,7 @@ export const useUiStore = create<UiState>()((set) => ({
   clearChecked: () => set({ checked: {} }),
   selectRun: (selectedRun) => set({ selectedRun }),
   openDialog: (dialog) => set({ dialog }),
+  notify: (level, message) =>
+    set((s) => ({ notices: [...s.notices, { id: nextNoticeId++, level, message }].slice(-MAX_NOTICES) })),
+  dismissNotice: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 }));

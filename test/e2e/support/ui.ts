@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from "./app-under-test.js";
 
 export const SCREENSHOTS_DIR = path.join(PROJECT_ROOT, "docs", "screenshots");
 
-export type ScreenName = "Inventory" | "Repositories" | "History" | "Settings";
+export type ScreenName = "Dashboard" | "Jobs" | "Inventory" | "Repositories" | "History" | "Settings";
 
 export async function goTo(page: Page, screen: ScreenName): Promise<void> {
   await page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: screen }).click();

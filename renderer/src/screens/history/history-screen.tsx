@@ -10,21 +10,27 @@ import { durationSeries, growthSeries } from "../../lib/run-series";
 import { useRepositoriesStore } from "../../stores/repositories-store";
 import { useRunsStore } from "../../stores/runs-store";
 import { useUiStore } from "../../stores/ui-store";
+import { ExportLogButton } from "./export-log-button";
+import { HistoryFilters } from "./history-filters";
+import { NO_FILTERS, isFiltered, useFilteredRuns } from "./run-filters";
 import { RunTable } from "./run-table";
 
 export function HistoryScreen() {
-  const runs = useRunsStore((s) => s.runs);
+  const allRuns = useRunsStore((s) => s.runs);
   const loaded = useRunsStore((s) => s.loaded);
   const error = useRunsStore((s) => s.error);
   const repositories = useRepositoriesStore((s) => s.repositories);
   const selectedRun = useUiStore((s) => s.selectedRun);
   const selectRun = useUiStore((s) => s.selectRun);
   const [repositoryId, setRepositoryId] = useState<string | null>(null);
+  const [filters, setFilters] = useState(NO_FILTERS);
+  const filtered = useFilteredRuns(filters);
+  const runs = filtered.runs;
   const growth = useMemo(() => growthSeries(runs, repositoryId), [runs, repositoryId]);
   const durations = useMemo(() => durationSeries(runs, repositoryId), [runs, repositoryId]);
-  const selected = runs.find((r) => r.id === selectedRun);
+  const selected = runs.find((r) => r.id === selectedRun) ?? allRuns.find((r) => r.id === selectedRun);
 
-  if (loaded && runs.length === 0) {
+  if (loaded && allRuns.length === 0) {
     return (
       <EmptyState title="No runs yet">
         Backups, restores, checks and prunes appear here once they start.
@@ -47,7 +53,9 @@ export function HistoryScreen() {
           </select>
         </label>
       </div>
+      <HistoryFilters value={filters} onChange={setFilters} />
       {error ? <ErrorView title="Could not list runs" error={error} /> : null}
+      {filtered.error ? <ErrorView title="Could not filter the runs" error={filtered.error} /> : null}
       <div className="charts">
         <LineChart title="Repository growth" points={growth} format={formatBytes} />
         <LineChart title="Backup duration" points={durations} format={formatDuration} />
@@ -59,11 +67,17 @@ export function HistoryScreen() {
             selected={selectedRun}
             onSelect={selectRun}
           />
+          {isFiltered(filters) && runs.length === 0 && !filtered.error ? (
+            <p className="muted">No run matches these filters.</p>
+          ) : null}
         </div>
         <div className="details-pane run-details">
           {selected ? (
             <section aria-label={`Run ${selected.title}`}>
-              <h3>{selected.title}</h3>
+              <div className="card-header">
+                <h3>{selected.title}</h3>
+                <ExportLogButton runId={selected.id} />
+              </div>
               {selected.status === "running" ? <ProgressView runId={selected.id} /> : null}
               {selected.error ? <p className="run-error">{selected.error}</p> : null}
               <LogViewer runId={selected.id} />

@@ -1,12 +1,18 @@
-/** Settings: the sources Snapferry backs up from, adding one, and what this installation is. */
-import { useState } from "react";
+/**
+ * Settings: the sources Snapferry backs up from, adding one, email reports, starting at login, and
+ * what this installation is.
+ */
+import { useEffect, useState } from "react";
 import { EmptyState } from "../../components/empty-state";
 import { ErrorView } from "../../components/error-view";
 import { formatTime } from "../../lib/format";
 import { useAppStore } from "../../stores/app-store";
+import { useSettingsStore } from "../../stores/settings-store";
 import { useSourcesStore } from "../../stores/sources-store";
 import { AddLocalForm } from "./add-local-form";
 import { AddVsphereForm } from "./add-vsphere-form";
+import { EmailForm } from "./email-form";
+import { StartAtLogin } from "./start-at-login";
 
 const KIND_LABEL = { vsphere: "vSphere", "local-folder": "local folder", image: "disk image" } as const;
 
@@ -16,6 +22,9 @@ export function SettingsScreen() {
   const remove = useSourcesStore((s) => s.remove);
   const info = useAppStore((s) => s.info);
   const [adding, setAdding] = useState<"local" | "vsphere" | null>(null);
+  const settingsError = useSettingsStore((s) => s.error);
+  const loadSettings = useSettingsStore((s) => s.load);
+  useEffect(() => void loadSettings(), [loadSettings]);
   return (
     <div className="screen">
       <div className="toolbar">
@@ -59,6 +68,10 @@ export function SettingsScreen() {
           ))}
         </ul>
       )}
+      <h2>Reports and startup</h2>
+      {settingsError ? <ErrorView title="Could not read the settings" error={settingsError} /> : null}
+      <StartAtLogin />
+      <EmailForm />
       <h2>About</h2>
       {info ? (
         <dl className="facts">
