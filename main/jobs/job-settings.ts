@@ -33,11 +33,15 @@ export const retentionSchema = v.object({
 export const jobSettingsSchema = v.object({
   version: v.literal(1),
   sourceId: id,
-  /** The whole source (an image, a VM folder), chosen VMs by inventory path, or every VM in a folder. */
+  /**
+   * The whole source (an image, a VM folder), chosen VMs by inventory path, or every VM in a
+   * folder or with a tag (read at each run, so new VMs are included).
+   */
   selection: v.variant("kind", [
     v.object({ kind: v.literal("source") }),
     v.object({ kind: v.literal("vms"), vms: v.pipe(v.array(text), v.minLength(1)) }),
     v.object({ kind: v.literal("folder"), folder: text }),
+    v.object({ kind: v.literal("tag"), tag: v.pipe(text, v.maxLength(256)) }),
   ]),
   repositoryId: id,
   /** Incremental by default; an active full (everything read again) every N weeks or on a weekday. */

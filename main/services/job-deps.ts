@@ -22,6 +22,7 @@ import { forget, prune } from "./maintenance-service.js";
 import { backup, type BackupKind } from "./repository-service.js";
 import { backupVsphereVm } from "./vsphere-backup.js";
 import { vsphereInventory } from "./vsphere-service.js";
+import { vmsWithTag } from "../sources/vsphere/vapi-tags.js";
 
 export interface JobPasswords {
   /** A password for every encrypted repository the job touches, when not from the keychain. */
@@ -106,7 +107,7 @@ async function resolveVms(ctx: AppContext, settings: JobSettings): Promise<VmTar
   if (selection.kind === "vms") {
     return selection.vms.map((path) => ({ key: path, name: inventoryPath(path).at(-1) ?? path }));
   }
-  if (selection.kind === "folder") return vmsInFolder(ctx, source.id, selection.folder);
+  if (selection.kind === "folder" || selection.kind === "tag") return vmsSelected(ctx, source.id, selection);
   throw new SnapferryError(
     "config",
     `a job on vSphere server ${source.name} needs the VMs it backs up`,
@@ -115,23 +116,38 @@ async function resolveVms(ctx: AppContext, settings: JobSettings): Promise<VmTar
 }
 
 /**
- * The VMs in an inventory folder and below it, read afresh at each run: a VM added to the folder
- * is backed up from the next run on, without editing the job. Templates are left out.
+ * The VMs in an inventory folder and below it, or carrying a tag, read afresh at each run: a VM
+ * added to the folder or tagged is backed up from the next run on, without editing the job.
+ * Templates are left out.
  */
-async function vmsInFolder(ctx: AppContext, sourceId: string, folder: string): Promise<VmTarget[]> {
+async function vmsSelected(
+  ctx: AppContext,
+  sourceId: string,
+  selection: { kind: "folder"; folder: string } | { kind: "tag"; tag: string },
+): Promise<VmTarget[]> {
   const vsphere = vsphereSourceOf(ctx, sourceId);
   const client = await (await connectorFor(ctx, vsphere, undefined))();
   try {
     const inventory = await vsphereInventory(client, new Date());
     // Inventory paths may or may not start with "/": compared without it.
     const bare = (p: string): string => p.replace(/^\/+|\/+$/g, "");
-    const prefix = `${bare(folder)}/`;
-    const vms = inventory.vms.filter((vm) => !vm.template && bare(vm.path).startsWith(prefix));
+    let vms = inventory.vms.filter((vm) => !vm.template);
+    if (selection.kind === "folder") {
+      const prefix = `${bare(selection.folder)}/`;
+      vms = vms.filter((vm) => bare(vm.path).startsWith(prefix));
+    } else {
+      const tagged = new Set(await vmsWithTag(client, selection.tag));
+      vms = vms.filter((vm) => tagged.has(vm.moref.value));
+    }
     if (vms.length === 0) {
+      const what =
+        selection.kind === "folder" ? `the folder ${selection.folder}` : `the tag "${selection.tag}"`;
       throw new SnapferryError(
         "not-found",
-        `the folder ${folder} on ${vsphere.name} holds no VM`,
-        "Check the job's folder: it is an inventory path like DC/vm/Production.",
+        `${what} on ${vsphere.name} holds no VM`,
+        selection.kind === "folder"
+          ? "Check the job's folder: it is an inventory path like DC/vm/Production."
+          : "Tag the VMs in vSphere, or check the tag's name.",
       );
     }
     return vms.map((vm) => ({ key: bare(vm.path), name: vm.name }));

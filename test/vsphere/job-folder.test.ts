@@ -3,6 +3,7 @@
  * added to the folder is backed up from the next run on without editing the job. Against vcsim.
  */
 import assert from "node:assert/strict";
+import https from "node:https";
 import { after, before, describe, test } from "node:test";
 import type { Catalog } from "../../main/catalog/catalog-api.js";
 import type { JobSettings } from "../../main/jobs/job-settings.js";
@@ -91,6 +92,31 @@ describe("a job that follows a vSphere folder (vcsim)", () => {
     assert.ok(result.vms.every((v) => v.restorePointId !== null));
   });
 
+  test("follows a tag: the VMs carrying it, read through vCenter's REST API", async () => {
+    const vm1 = await findVmRef(site.client, "DC0/vm/DC0_H0_VM1");
+    const rest = await restSession(site.vcsim.url);
+    const category = await rest("POST", "/tagging/category", {
+      create_spec: {
+        name: "backup",
+        description: "",
+        cardinality: "MULTIPLE",
+        associable_types: ["VirtualMachine"],
+      },
+    });
+    const tag = await rest("POST", "/tagging/tag", {
+      create_spec: { name: "nightly", description: "", category_id: category },
+    });
+    await rest("POST", `/tagging/tag-association/id:${String(tag)}?~action=attach`, {
+      object_id: { id: vm1.value, type: "VirtualMachine" },
+    });
+    const byTag = { ...settings, selection: { kind: "tag" as const, tag: "nightly" } };
+    assert.deepEqual(await jobDeps(ctx, byTag).resolveVms(byTag), [
+      { key: "DC0/vm/DC0_H0_VM1", name: "DC0_H0_VM1" },
+    ]);
+    const unknown = { ...settings, selection: { kind: "tag" as const, tag: "weekly" } };
+    await assert.rejects(jobDeps(ctx, unknown).resolveVms(unknown), /no tag named "weekly" on /);
+  });
+
   test("names an empty or missing folder", async () => {
     const empty = { ...settings, selection: { kind: "folder" as const, folder: "DC0/vm/Nothing" } };
     await assert.rejects(
@@ -99,3 +125,47 @@ describe("a job that follows a vSphere folder (vcsim)", () => {
     );
   });
 });
+
+/**
+ * A REST session on the simulator, to tag VMs as an admin would in the vSphere client (test set-up
+ * only: the simulator's certificate is not checked here; the product's own requests are pinned).
+ */
+async function restSession(
+  sdkUrl: string,
+): Promise<(method: string, path: string, body?: unknown) => Promise<unknown>> {
+  const base = new URL(sdkUrl);
+  const send = (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = https.request(
+        {
+          host: base.hostname,
+          port: base.port,
+          method,
+          path: `/rest/com/vmware/cis${path}`,
+          rejectUnauthorized: false,
+          headers: { ...headers, ...(payload ? { "Content-Type": "application/json" } : {}) },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => {
+            if ((res.statusCode ?? 0) >= 300)
+              reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${text}`));
+            else resolve(text ? (JSON.parse(text) as { value?: unknown }).value : undefined);
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(payload);
+    });
+  const session = await send("POST", "/session", {
+    Authorization: `Basic ${Buffer.from("admin:pass").toString("base64")}`,
+  });
+  return (method, path, body) => send(method, path, { "vmware-api-session-id": String(session) }, body);
+}

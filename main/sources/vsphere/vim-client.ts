@@ -169,6 +169,18 @@ export class VimClient {
     this.forget();
   }
 
+  /**
+   * vCenter's REST API (where tags live; vim25 has none) over the same pinned connection, logged
+   * in with the same credentials: the Authorization header of its session login.
+   */
+  restAccess(): { agent: PinnedAgent; host: string; port: number; basicAuth: string } {
+    this.assertOpen("the REST API");
+    const password = this.#password;
+    if (password === undefined) throw new SnapferryError("internal", "no credentials to log in with");
+    const basicAuth = `Basic ${Buffer.from(`${this.username}:${password}`).toString("base64")}`;
+    return { agent: this.agent, host: this.agent.server.host, port: this.agent.server.port, basicAuth };
+  }
+
   private forget(): void {
     this.#closed = true;
     this.#password = undefined;

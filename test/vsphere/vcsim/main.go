@@ -15,6 +15,8 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	_ "github.com/vmware/govmomi/simulator/esx"
+	// vCenter's REST API (tags) for a vCenter model; jobs that follow a tag read it.
+	_ "github.com/vmware/govmomi/vapi/simulator"
 )
 
 func main() {

@@ -22,14 +22,20 @@ export interface CopyDraft {
   retention: RetentionSettings | null;
 }
 
+export interface VmFollow {
+  kind: "vms" | "folder" | "tag";
+  /** The folder's inventory path or the tag's name; unused for picked VMs. */
+  value: string;
+}
+
 export interface JobDraft {
   id: string | undefined;
   name: string;
   sourceId: string;
   /** vSphere VMs by inventory path; unused for local sources. */
   vms: string[];
-  /** A folder selection from an import, kept while the user picks no VMs. */
-  folder: string | undefined;
+  /** For vSphere: the VMs picked by path, or every VM in a folder or with a tag (new ones included). */
+  follow: VmFollow;
   repositoryId: string;
   schedule: ScheduleForm;
   timeZone: string | undefined;
@@ -51,7 +57,7 @@ export function newDraft(sourceId = "", repositoryId = ""): JobDraft {
     name: "",
     sourceId,
     vms: [],
-    folder: undefined,
+    follow: { kind: "vms", value: "" },
     repositoryId,
     schedule: emptyScheduleForm(),
     timeZone: undefined,
@@ -73,7 +79,12 @@ export function draftFromJob(job: JobView): JobDraft {
     name: job.name,
     sourceId: s.sourceId,
     vms: s.selection.kind === "vms" ? [...s.selection.vms] : [],
-    folder: s.selection.kind === "folder" ? s.selection.folder : undefined,
+    follow:
+      s.selection.kind === "folder"
+        ? { kind: "folder", value: s.selection.folder }
+        : s.selection.kind === "tag"
+          ? { kind: "tag", value: s.selection.tag }
+          : { kind: "vms", value: "" },
     repositoryId: s.repositoryId,
     schedule: formFromSchedule(s.schedule),
     timeZone: s.timeZone,
@@ -131,6 +142,8 @@ export function settingsFromDraft(draft: JobDraft, isVsphere: boolean): Settings
 
 function selectionOf(draft: JobDraft, isVsphere: boolean): JobSettings["selection"] | null {
   if (!isVsphere) return { kind: "source" };
-  if (draft.vms.length > 0) return { kind: "vms", vms: draft.vms };
-  return draft.folder ? { kind: "folder", folder: draft.folder } : null;
+  const value = draft.follow.value.trim();
+  if (draft.follow.kind === "folder") return value ? { kind: "folder", folder: value } : null;
+  if (draft.follow.kind === "tag") return value ? { kind: "tag", tag: value } : null;
+  return draft.vms.length > 0 ? { kind: "vms", vms: draft.vms } : null;
 }

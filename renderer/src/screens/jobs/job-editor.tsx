@@ -17,7 +17,7 @@ import { RetentionFields } from "./retention-fields";
 import { RetentionPreviewButton } from "./retention-preview";
 import { RunOptionsFields } from "./run-options-fields";
 import { ScheduleFields } from "./schedule-fields";
-import { SourceSelect, VmPicker } from "./selection-fields";
+import { FollowFields, SourceSelect, VmPicker } from "./selection-fields";
 
 export function JobEditor(props: { initial: JobDraft; onDone(): void; onCancel(): void }) {
   const sources = useSourcesStore((s) => s.sources);
@@ -72,7 +72,12 @@ export function JobEditor(props: { initial: JobDraft; onDone(): void; onCancel()
         />
       </div>
       {isVsphere ? (
-        <VmPicker sourceId={draft.sourceId} value={draft.vms} onChange={(vms) => set({ vms })} />
+        <>
+          <FollowFields value={draft.follow} onChange={(follow) => set({ follow })} />
+          {draft.follow.kind === "vms" ? (
+            <VmPicker sourceId={draft.sourceId} value={draft.vms} onChange={(vms) => set({ vms })} />
+          ) : null}
+        </>
       ) : null}
       <ScheduleFields value={draft.schedule} onChange={(schedule) => set({ schedule })} />
       <RunOptionsFields draft={draft} set={set} />

@@ -5,6 +5,7 @@
 import type { CatalogSource } from "../../../../main/catalog/catalog-api";
 import { Field } from "../../components/field";
 import { useSourcesStore } from "../../stores/sources-store";
+import type { VmFollow } from "./job-draft";
 
 export function SourceSelect(props: {
   sources: readonly CatalogSource[];
@@ -24,6 +25,47 @@ export function SourceSelect(props: {
         </select>
       )}
     </Field>
+  );
+}
+
+/** Picked VMs, or every VM of a folder or with a tag, read again at each run (new ones included). */
+export function FollowFields(props: { value: VmFollow; onChange(follow: VmFollow): void }) {
+  const { value } = props;
+  return (
+    <>
+      <Field label="Which VMs">
+        {(id) => (
+          <select
+            id={id}
+            value={value.kind}
+            onChange={(e) => props.onChange({ kind: e.target.value as VmFollow["kind"], value: "" })}
+          >
+            <option value="vms">The VMs I pick</option>
+            <option value="folder">Every VM in a folder (new ones included)</option>
+            <option value="tag">Every VM with a tag (new ones included)</option>
+          </select>
+        )}
+      </Field>
+      {value.kind === "vms" ? null : (
+        <Field
+          label={value.kind === "folder" ? "Folder" : "Tag"}
+          hint={
+            value.kind === "folder"
+              ? "An inventory path, like DC1/vm/Production."
+              : "The tag's name in vSphere."
+          }
+        >
+          {(id, describedBy) => (
+            <input
+              id={id}
+              aria-describedby={describedBy}
+              value={value.value}
+              onChange={(e) => props.onChange({ kind: value.kind, value: e.target.value })}
+            />
+          )}
+        </Field>
+      )}
+    </>
   );
 }
 
