@@ -1,5 +1,5 @@
 /**
- * A job that follows a vSphere folder: the VMs are read from the inventory at each run, so a VM
+ * A job that follows a vSphere folder or tag: the VMs are read from the inventory at each run, so a VM
  * added to the folder is backed up from the next run on without editing the job. Against vcsim.
  */
 import assert from "node:assert/strict";
