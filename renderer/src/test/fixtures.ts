@@ -2,7 +2,8 @@
 import type { CatalogRestorePoint, CatalogRun, CatalogSource } from "../../../main/catalog/catalog-api";
 import type { ChainHealthSummary } from "../../../main/sources/vsphere/snapshot-tree";
 import type { VmDetails, VmNode } from "../../../main/sources/vsphere/inventory-types";
-import type { RepositoryView, SourceInventory, Wire } from "../../../preload/contract";
+import type { JobSettings } from "../../../main/jobs/job-settings";
+import type { JobView, RepositoryView, SourceInventory, Wire } from "../../../preload/contract";
 
 export const vsphereSource: CatalogSource = {
   id: "src-vc",
@@ -214,6 +215,32 @@ export function runningRun(overrides: Partial<CatalogRun> = {}): CatalogRun {
     restorePointId: null,
     repositoryId: "repo-1",
     error: null,
+    ...overrides,
+  };
+}
+
+/** A daily job of the local source into repo-1, as the job form saves it by default. */
+export const nightlySettings: JobSettings = {
+  version: 1,
+  sourceId: "src-local",
+  selection: { kind: "source" },
+  repositoryId: "repo-1",
+  schedule: { kind: "daily", time: "22:00" },
+  copies: [],
+  concurrency: 1,
+  retries: { attempts: 2, backoffSeconds: 300 },
+  allowCrashConsistent: false,
+};
+
+export function nightlyJob(overrides: Partial<JobView> = {}): JobView {
+  return {
+    id: "job-1",
+    name: "Nightly",
+    settings: nightlySettings,
+    scheduleText: "every day at 22:00",
+    nextRun: null,
+    lastRun: null,
+    running: false,
     ...overrides,
   };
 }

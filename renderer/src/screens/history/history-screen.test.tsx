@@ -4,28 +4,10 @@ import type { JobView } from "../../../../preload/contract";
 import { setApi } from "../../api/current";
 import { useRunsStore } from "../../stores/runs-store";
 import { FakeApi, ok } from "../../test/fake-api";
-import { runningRun } from "../../test/fixtures";
+import { nightlyJob, runningRun } from "../../test/fixtures";
 import { HistoryScreen } from "./history-screen";
 
-const nightly: JobView = {
-  id: "job-1",
-  name: "Nightly",
-  settings: {
-    version: 1,
-    sourceId: "src-local",
-    selection: { kind: "source" },
-    repositoryId: "repo-1",
-    schedule: { kind: "daily", time: "22:00" },
-    copies: [],
-    concurrency: 1,
-    retries: { attempts: 2, backoffSeconds: 300 },
-    allowCrashConsistent: false,
-  },
-  scheduleText: "every day at 22:00",
-  nextRun: null,
-  lastRun: null,
-  running: false,
-};
+const nightly: JobView = nightlyJob();
 
 const all = [
   runningRun({

@@ -6,7 +6,7 @@ import { setApi } from "../../api/current";
 import { useRepositoriesStore } from "../../stores/repositories-store";
 import { useSourcesStore } from "../../stores/sources-store";
 import { FakeApi, ok } from "../../test/fake-api";
-import { encryptedRepo, localSource } from "../../test/fixtures";
+import { encryptedRepo, localSource, nightlySettings } from "../../test/fixtures";
 import { JobEditor } from "./job-editor";
 import { newDraft } from "./job-draft";
 
@@ -110,15 +110,7 @@ describe("the job editor's schedule form", () => {
       fireEvent.click(screen.getByRole("button", { name: "Save job" }));
     });
     expect(api.callsTo("jobs.save")[0]?.settings).toEqual({
-      version: 1,
-      sourceId: "src-local",
-      selection: { kind: "source" },
-      repositoryId: "repo-1",
-      schedule: { kind: "daily", time: "22:00" },
-      copies: [],
-      concurrency: 1,
-      retries: { attempts: 2, backoffSeconds: 300 },
-      allowCrashConsistent: false,
+      ...nightlySettings,
       activeFull: { kind: "every-weeks", weeks: 4 },
       window: { end: "06:00" },
       retention: { last: 7, daily: 7, weekly: 4, monthly: 6, yearly: 0 },

@@ -4,28 +4,13 @@ import type { JobView } from "../../../../preload/contract";
 import { App } from "../../app/app";
 import { setApi } from "../../api/current";
 import { FakeApi, ok } from "../../test/fake-api";
-import { runningRun } from "../../test/fixtures";
+import { nightlyJob, runningRun } from "../../test/fixtures";
 import { JobsScreen } from "./jobs-screen";
 
-const job: JobView = {
-  id: "job-1",
-  name: "Nightly",
-  settings: {
-    version: 1,
-    sourceId: "src-local",
-    selection: { kind: "source" },
-    repositoryId: "repo-1",
-    schedule: { kind: "daily", time: "22:00" },
-    copies: [],
-    concurrency: 1,
-    retries: { attempts: 2, backoffSeconds: 300 },
-    allowCrashConsistent: false,
-  },
-  scheduleText: "every day at 22:00",
+const job: JobView = nightlyJob({
   nextRun: "2026-01-06T22:00:00.000Z",
   lastRun: runningRun({ jobId: "job-1", status: "succeeded", finishedAt: "2026-01-05T22:05:00.000Z" }),
-  running: false,
-};
+});
 
 describe("the jobs screen", () => {
   it("lists jobs with their schedule and last state, runs one now, imports pasted JSON", async () => {
