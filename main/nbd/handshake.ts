@@ -162,6 +162,15 @@ function answer(
   }
 }
 
+/** True for "" (the default export) and the export's name; otherwise answers NBD_REP_ERR_UNKNOWN. */
+function knownExport(socket: Socket, option: number, name: string, exp: ExportDescription): boolean {
+  if (name === "" || name === exp.name) return true;
+  socket.write(
+    R.optionError(option, P.REP_ERR_UNKNOWN, `no export named "${name}"; this server has "${exp.name}"`),
+  );
+  return false;
+}
+
 function info(
   socket: Socket,
   option: number,
@@ -174,12 +183,7 @@ function info(
   const requests: number[] = [];
   for (let n = p.u16(); n > 0; n--) requests.push(p.u16());
   p.end();
-  if (name !== "" && name !== exp.name) {
-    socket.write(
-      R.optionError(option, P.REP_ERR_UNKNOWN, `no export named "${name}"; this server has "${exp.name}"`),
-    );
-    return false;
-  }
+  if (!knownExport(socket, option, name, exp)) return false;
   const send = (payload: Buffer): boolean => socket.write(R.optionReply(option, P.REP_INFO, payload));
   const flags = transmissionFlags(state.structured);
   send(R.infoExport(exp.size, flags));
@@ -207,12 +211,7 @@ function metaContext(
   const set = option === P.OPT_SET_META_CONTEXT;
   if (set && !state.structured)
     throw new Malformed("NBD_OPT_SET_META_CONTEXT needs structured replies first");
-  if (name !== "" && name !== exp.name) {
-    socket.write(
-      R.optionError(option, P.REP_ERR_UNKNOWN, `no export named "${name}"; this server has "${exp.name}"`),
-    );
-    return;
-  }
+  if (!knownExport(socket, option, name, exp)) return;
   // LIST with no query lists every context; "base:" lists the namespace, which holds one.
   const matches =
     queries.some((q) => q === P.BASE_ALLOCATION || (!set && q === "base:")) || (!set && queries.length === 0);
