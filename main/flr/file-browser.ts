@@ -10,6 +10,8 @@ import path from "node:path";
 import { SnapferryError, UsageError, explainIoError } from "../common/errors.js";
 import { openStoredDisk, type OpenedStoredDisk } from "../services/stored-disk-service.js";
 import type { RepoRef } from "../services/repository-service.js";
+import { looksLikeExfat } from "./exfat/boot-sector.js";
+import { extractExfat, listExfat } from "./exfat/exfat-extract.js";
 import { extractSelection, type ExtractResult, type Selection } from "./file-extract.js";
 import { parseDiskPath, pickPartition, showPath } from "./file-paths.js";
 import { FileTree, type FileEntry } from "./file-tree.js";
@@ -54,6 +56,8 @@ export class FileBrowser {
   readonly diskIndex: number;
   private readonly files = new Map<number, Promise<string>>();
   private readonly trees = new Map<number, Promise<FileTree>>();
+  /** Partitions holding exFAT, which our own reader lists and extracts (7-Zip cannot). */
+  private readonly exfat = new Set<number>();
   private closed = false;
 
   private constructor(
@@ -230,6 +234,7 @@ export class FileBrowser {
         entry,
         name,
         items: [...tree.within(entry.path)],
+        ...(this.exfat.has(partition.number) ? { extractor: extractExfat } : {}),
       });
     }
     return out;
@@ -246,13 +251,18 @@ export class FileBrowser {
     }
     throw new SnapferryError(
       "image-format",
-      `7-Zip can read none of the partitions of ${this.opened.disk.label}`,
+      `none of the partitions of ${this.opened.disk.label} holds a file system Snapferry can read`,
       "7-Zip reads NTFS, FAT, ext2/3/4, HFS+, APFS and more, but not LVM, XFS, btrfs or encrypted volumes; restore the whole disk instead.",
     );
   }
 
   private tree(partition: PartitionInfo, options: FileOpOptions = {}): Promise<FileTree> {
     return this.cached(this.trees, partition.number, async () => {
+      const head = await this.opened.disk.read(partition.start, Math.min(512, partition.size));
+      if (looksLikeExfat(head)) {
+        this.exfat.add(partition.number);
+        return new FileTree(await listExfat(await this.materialised(partition, options), options.signal));
+      }
       // Fail before copying what could be hundreds of GiB when there is clearly nothing to read.
       const entries = (await this.worthReading(partition))
         ? await listArchive(this.bin, await this.materialised(partition, options), options.signal)

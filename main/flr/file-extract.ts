@@ -9,6 +9,7 @@ import path from "node:path";
 import { SnapferryError, explainIoError } from "../common/errors.js";
 import type { FileProgress } from "./file-browser.js";
 import type { FileEntry } from "./file-tree.js";
+import type { extractExfat } from "./exfat/exfat-extract.js";
 import { extractPaths } from "./seven-zip.js";
 
 export interface ExtractResult {
@@ -26,6 +27,8 @@ export interface Selection {
   name: string;
   /** The entry and everything below it. */
   items: FileEntry[];
+  /** Extracts from `file` instead of 7-Zip (exFAT, which 7-Zip cannot read); same contract as extractPaths. */
+  extractor?: typeof extractExfat;
 }
 
 interface Options {
@@ -71,7 +74,9 @@ export async function extractSelection(
           bytesTotal: result.bytes,
         });
       const cherry = whole ? [] : group.map((s) => s.entry.path.slice(1));
-      await extractPaths(bin, file, cherry, out, report, options.signal);
+      const extractor = group[0]?.extractor;
+      if (extractor) await extractor(file, cherry, out, report, options.signal);
+      else await extractPaths(bin, file, cherry, out, report, options.signal);
       before += groupBytes;
       // Folders first moved out of a whole-partition extraction would vanish from under it.
       for (const s of [...group].sort((a, b) => a.entry.path.length - b.entry.path.length).reverse()) {
