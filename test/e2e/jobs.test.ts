@@ -12,7 +12,7 @@ import type { Locator, Page } from "playwright-core";
 import { makeExt4Image } from "../../main/demo/disk-image.js";
 import { makeTempDir } from "../support/tmp.js";
 import { startApp, type AppUnderTest } from "./support/app-under-test.js";
-import { goTo, screenshot } from "./support/ui.js";
+import { goTo, screenshot, addLocalSource, createPlainRepository } from "./support/ui.js";
 
 const JOB = "Nightly app01";
 const RUN_TIMEOUT_MS = 90_000;
@@ -42,20 +42,8 @@ describe("a scheduled job, end to end in the app", () => {
   });
 
   it("adds the disk image as a source and creates a repository", async () => {
-    await goTo(page, "Settings");
-    await page.getByRole("button", { name: "Add local folder or image" }).click();
-    const form = page.getByRole("form", { name: "Add a local VM folder or image" });
-    await form.getByLabel("Path").fill(image);
-    await form.getByRole("button", { name: "Add" }).click();
-    await form.waitFor({ state: "detached" });
-
-    await goTo(page, "Repositories");
-    await page.getByRole("button", { name: "Create repository" }).click();
-    const create = page.getByRole("form", { name: "Create a repository" });
-    await create.getByLabel("Folder").fill(repoPath);
-    await create.getByRole("checkbox", { name: /^Encrypt with AES-256-GCM/ }).uncheck();
-    await create.getByRole("button", { name: "Create repository" }).click();
-    await create.waitFor({ state: "detached" });
+    await addLocalSource(page, image);
+    await createPlainRepository(page, repoPath);
   });
 
   it("creates a job that runs every day at 22:00", async () => {

@@ -16,7 +16,7 @@ import { requireTool } from "../support/cli.js";
 import { assembleDisk, ext4Partition, MiB, writeSource } from "../support/flr-fixtures.js";
 import { makeTempDir } from "../support/tmp.js";
 import { startApp, type AppUnderTest } from "./support/app-under-test.js";
-import { followRun, goTo, screenshot } from "./support/ui.js";
+import { followRun, goTo, screenshot, addLocalSource, createPlainRepository } from "./support/ui.js";
 
 const IMAGE_NAME = "fs01.raw";
 const DISK_SIZE = 72 * MiB;
@@ -64,20 +64,8 @@ describe("single files, run from backup and verify, end to end in the app", () =
   });
 
   it("adds the disk image, creates a repository and backs the image up", async () => {
-    await goTo(page, "Settings");
-    await page.getByRole("button", { name: "Add local folder or image" }).click();
-    const form = page.getByRole("form", { name: "Add a local VM folder or image" });
-    await form.getByLabel("Path").fill(disk.image);
-    await form.getByRole("button", { name: "Add" }).click();
-    await form.waitFor({ state: "detached" });
-
-    await goTo(page, "Repositories");
-    await page.getByRole("button", { name: "Create repository" }).click();
-    const create = page.getByRole("form", { name: "Create a repository" });
-    await create.getByLabel("Folder").fill(repoPath);
-    await create.getByRole("checkbox", { name: /^Encrypt with AES-256-GCM/ }).uncheck();
-    await create.getByRole("button", { name: "Create repository" }).click();
-    await create.waitFor({ state: "detached" });
+    await addLocalSource(page, disk.image);
+    await createPlainRepository(page, repoPath);
 
     await goTo(page, "Inventory");
     await page

@@ -62,3 +62,24 @@ export async function followRun(region: Locator, timeoutMs = 90_000): Promise<Ru
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Settings → "Add local folder or image": a VM folder or a disk image becomes a source. */
+export async function addLocalSource(page: Page, where: string): Promise<void> {
+  await goTo(page, "Settings");
+  await page.getByRole("button", { name: "Add local folder or image" }).click();
+  const form = page.getByRole("form", { name: "Add a local VM folder or image" });
+  await form.getByLabel("Path").fill(where);
+  await form.getByRole("button", { name: "Add" }).click();
+  await form.waitFor({ state: "detached" });
+}
+
+/** Repositories → "Create repository", unencrypted (tests of what is not about passwords). */
+export async function createPlainRepository(page: Page, folder: string): Promise<void> {
+  await goTo(page, "Repositories");
+  await page.getByRole("button", { name: "Create repository" }).click();
+  const create = page.getByRole("form", { name: "Create a repository" });
+  await create.getByLabel("Folder").fill(folder);
+  await create.getByRole("checkbox", { name: /^Encrypt with AES-256-GCM/ }).uncheck();
+  await create.getByRole("button", { name: "Create repository" }).click();
+  await create.waitFor({ state: "detached" });
+}
