@@ -136,6 +136,10 @@ export function startJobRun(
         run.note(
           `job "${job.name}" ended: ${outcome.state} (${summary}; ${formatBytes(read)} read, ${formatBytes(stored)} stored)`,
         );
+        if (outcome.state === "warning") {
+          // A run that worked, but not quite as asked, must not look like a plain success.
+          ctx.runs.notice("warn", `job "${job.name}" finished with warnings: ${warnings(outcome)}`);
+        }
         if (outcome.state === "failed") {
           throw new SnapferryError(
             "source",
@@ -194,6 +198,12 @@ async function reportQuietly(
   } catch (err) {
     note(`the email report was not sent: ${err instanceof Error ? err.message : String(err)}`, "warn");
   }
+}
+
+function warnings(result: JobResult): string {
+  const vms = result.vms.filter((v) => v.state === "warning" || v.state === "skipped");
+  const steps = result.followUps.filter((f) => !f.ok).map((f) => `${f.step}: ${f.message}`);
+  return [...vms.map((v) => `${v.vm.name}: ${v.messages[0] ?? v.state}`), ...steps].join("; ");
 }
 
 function failures(result: JobResult): string {

@@ -172,6 +172,11 @@ export class RunRegistry {
     return this.#active.has(runId);
   }
 
+  /** Tells the user something outside a run's log (the tray shows it as a notification). */
+  notice(level: "info" | "warn", message: string): void {
+    this.emit({ type: "notice", level, message });
+  }
+
   /** Whether a run of this job is going (the scheduler skips a slot rather than run it twice). */
   isJobRunning(jobId: string): boolean {
     return [...this.#active.values()].some((r) => r.jobId === jobId);

@@ -32,6 +32,7 @@ describe("a job retries a cut vSphere backup from its checkpoint (vcsim with the
   let content: Buffer;
   let catalog: Catalog;
   let ctx: AppContext;
+  const notices: string[] = [];
 
   before(async () => {
     requireTool("cmp", "diffutils");
@@ -48,6 +49,7 @@ describe("a job retries a cut vSphere backup from its checkpoint (vcsim with the
     content = readFileSync(live);
     // The cut stays down until the job says it will retry: then the network "comes back".
     const events = (event: AppEvent): void => {
+      if (event.type === "notice") notices.push(event.message);
       if (event.type === "log" && /retrying in \d+ s from where it stopped/.test(event.line.message)) {
         site.proxy.restoreFolderTransfers();
         site.proxy.stats.reset();
@@ -106,5 +108,11 @@ describe("a job retries a cut vSphere backup from its checkpoint (vcsim with the
     );
     execFileSync("cmp", [want, target]);
     assert.equal(catalog.runs.get(started.runId)?.status, "succeeded");
+    assert.ok(
+      notices.some((n) =>
+        /^job "nightly" finished with warnings: DC0_H0_VM0: the backup is crash-consistent/.test(n),
+      ),
+      `the tray is told the run worked with a warning: ${notices.join(" | ")}`,
+    );
   });
 });
