@@ -14,7 +14,8 @@ interface InstantState {
   error: ApiError | null;
   start(repositoryId: string, restorePointId: string, disk: number): Promise<InstantView | ApiError>;
   refresh(): Promise<void>;
-  stop(sessionId: string): Promise<ApiError | null>;
+  /** Stops serving; the overlay (the VM's writes) is kept unless `discard`. */
+  stop(sessionId: string, discard?: boolean): Promise<ApiError | null>;
   finalize(sessionId: string, path: string, format: FinalizeFormat): Promise<{ runId: string } | ApiError>;
 }
 
@@ -41,8 +42,8 @@ export const useInstantStore = create<InstantState>()((set, get) => ({
     if (result.ok) set({ sessions: result.value, error: null });
     else set({ error: result.error });
   },
-  async stop(sessionId) {
-    const result = await call("instant.stop", { sessionId });
+  async stop(sessionId, discard = false) {
+    const result = await call("instant.stop", { sessionId, ...(discard ? { discard: true } : {}) });
     if (!result.ok) return result.error;
     set((s) => ({ sessions: s.sessions.filter((x) => x.sessionId !== sessionId) }));
     return null;

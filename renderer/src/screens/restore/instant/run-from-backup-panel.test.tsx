@@ -104,6 +104,24 @@ describe("the run-from-backup panel", () => {
     expect(api.callsTo("instant.stop")).toEqual([{ sessionId: "ir-1" }]);
   });
 
+  it("discards the VM's writes only after a second, explicit click", async () => {
+    const api = new FakeApi({
+      "instant.list": () => ok([serving()]),
+      "instant.stop": () => ok({ stopped: true }),
+    });
+    setApi(api);
+    await act(async () => {
+      render(<RunFromBackupPanel point={restorePoint()} />);
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Stop and discard…" }));
+    expect(api.callsTo("instant.stop")).toEqual([]);
+    const confirm = screen.getByRole("group", { name: "Discard the VM's writes" });
+    await act(async () => {
+      fireEvent.click(within(confirm).getByRole("button", { name: "Discard the writes and stop" }));
+    });
+    expect(api.callsTo("instant.stop")).toEqual([{ sessionId: "ir-1", discard: true }]);
+  });
+
   it("finalizes to the chosen format and path, then shows the run", async () => {
     const view = serving();
     const api = new FakeApi({

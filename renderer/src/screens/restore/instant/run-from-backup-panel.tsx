@@ -80,12 +80,13 @@ function Serving(props: { view: InstantView; onFinalize(runId: string): void; on
   const { view } = props;
   const [stopError, setStopError] = useState<ApiError | null>(null);
   const [finalizing, setFinalizing] = useState(false);
+  const [discarding, setDiscarding] = useState(false);
   useEffect(() => {
     const timer = setInterval(() => void useInstantStore.getState().refresh(), INSTANT_POLL_MS);
     return () => clearInterval(timer);
   }, []);
-  const stop = async () => {
-    const error = await useInstantStore.getState().stop(view.sessionId);
+  const stop = async (discard: boolean) => {
+    const error = await useInstantStore.getState().stop(view.sessionId, discard);
     if (error) setStopError(error);
     else props.onStopped();
   };
@@ -111,7 +112,7 @@ function Serving(props: { view: InstantView; onFinalize(runId: string): void; on
         <dd>{view.overlay}</dd>
       </dl>
       <div className="card-actions">
-        <button type="button" className="danger" onClick={() => void stop()}>
+        <button type="button" className="danger" onClick={() => void stop(false)}>
           Stop
         </button>
         <span className="muted">
@@ -120,7 +121,21 @@ function Serving(props: { view: InstantView; onFinalize(runId: string): void; on
         <button type="button" aria-expanded={finalizing} onClick={() => setFinalizing(!finalizing)}>
           Finalize…
         </button>
+        <button type="button" aria-expanded={discarding} onClick={() => setDiscarding(!discarding)}>
+          Stop and discard…
+        </button>
       </div>
+      {discarding ? (
+        <div className="card-actions" role="group" aria-label="Discard the VM's writes">
+          <span>Everything the VM wrote since it started from the backup is deleted for good.</span>
+          <button type="button" className="danger" onClick={() => void stop(true)}>
+            Discard the writes and stop
+          </button>
+          <button type="button" onClick={() => setDiscarding(false)}>
+            Keep them
+          </button>
+        </div>
+      ) : null}
       {stopError ? <ErrorView title="Could not stop" error={stopError} /> : null}
       {finalizing ? <FinalizeForm sessionId={view.sessionId} onStarted={props.onFinalize} /> : null}
       <InstantInstructions view={view} />
