@@ -3,6 +3,7 @@
  * VMDK, qcow2 or VHDX file. Every target receives chunks in increasing offset order and is
  * complete only after `finish`; until then a file target lives under a temporary name.
  */
+import { writeFully } from "../common/write-fully.js";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
@@ -52,14 +53,6 @@ class BackgroundFlusher {
     await this.pending;
     if (this.failure !== undefined) throw this.failure;
     await this.handle.sync();
-  }
-}
-
-async function writeFully(handle: fs.FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
   }
 }
 

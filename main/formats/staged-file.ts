@@ -3,6 +3,7 @@
  * folder and renamed into place only once complete and synced, so a crash, a full disk or a
  * cancelled restore never leaves a half-written image where a hypervisor would pick it up.
  */
+import { writeFully } from "../common/write-fully.js";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
@@ -168,12 +169,8 @@ export class StagedImageFile {
   }
 
   private async writeFully(position: number, data: Uint8Array): Promise<void> {
-    let done = 0;
     try {
-      while (done < data.length) {
-        const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
-        done += bytesWritten;
-      }
+      await writeFully(this.handle, data, position);
     } catch (err) {
       throw targetError(err, this.finalPath);
     }

@@ -13,6 +13,7 @@
  * file is synced first, then the map is written to a temporary file, synced and renamed, so a
  * crash leaves the previous map or the new one, and never a map naming unsynced data.
  */
+import { writeFully } from "../common/write-fully.js";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { CorruptDataError, SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
@@ -183,12 +184,8 @@ export class Overlay {
   }
 
   private async pwrite(data: Buffer, position: number): Promise<void> {
-    let done = 0;
     try {
-      while (done < data.length) {
-        const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
-        done += bytesWritten;
-      }
+      await writeFully(this.handle, data, position);
     } catch (err) {
       throw explainIoError(err, this.file, "Free space on the disk that holds the overlay file.");
     }
