@@ -4,7 +4,8 @@
  * Everything comes from the catalog's cache and a statfs of the repositories that are reachable,
  * so it answers at once and never asks for a password.
  */
-import { readdir, stat, statfs } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
+import { freeBytes } from "../common/free-space.js";
 import path from "node:path";
 import type { ApiInput, DashboardView } from "../../preload/contract.js";
 import type { CatalogRestorePoint } from "../catalog/catalog-api.js";
@@ -39,13 +40,20 @@ export async function dashboard(
     ctx.catalog.repositories.list().map(async (repo) => {
       const points = ctx.catalog.restorePoints.list(repo.repositoryId);
       const usedBytes = (await storedBytes(repo.path)) ?? points.reduce((n, p) => n + (p.bytesAdded ?? 0), 0);
-      const freeBytes = await freeSpace(repo.path);
+      const free = await freeBytes(repo.path);
       const growthPerDay = growth(points, now);
       const fullBy =
-        freeBytes !== null && growthPerDay !== null && growthPerDay > 0
-          ? new Date(now.getTime() + (freeBytes / growthPerDay) * DAY_MS).toISOString()
+        free !== null && growthPerDay !== null && growthPerDay > 0
+          ? new Date(now.getTime() + (free / growthPerDay) * DAY_MS).toISOString()
           : null;
-      return { repositoryId: repo.repositoryId, name: repo.name, usedBytes, freeBytes, growthPerDay, fullBy };
+      return {
+        repositoryId: repo.repositoryId,
+        name: repo.name,
+        usedBytes,
+        freeBytes: free,
+        growthPerDay,
+        fullBy,
+      };
     }),
   );
   return { jobs, repositories, protectionGaps: gaps(ctx, now, gapDays), gapDays };
@@ -64,15 +72,6 @@ async function storedBytes(repoPath: string): Promise<number | null> {
     return total;
   } catch {
     return null;
-  }
-}
-
-async function freeSpace(where: string): Promise<number | null> {
-  try {
-    const s = await statfs(where);
-    return s.bavail * s.bsize;
-  } catch {
-    return null; // not plugged in or not mounted
   }
 }
 

@@ -10,6 +10,7 @@ import { parseJobSettings } from "../jobs/job-settings.js";
 import { applyRetention } from "../repository/retention.js";
 import { Repository } from "../repository/repository.js";
 import { openRepository, repositoryOf, sourceOf, type AppContext } from "./app-context.js";
+import { isOfSource } from "./job-deps.js";
 import {
   exportJob,
   findJob,
@@ -84,11 +85,7 @@ export async function previewRetention(
   const source = sourceOf(ctx, input.sourceId);
   const { password } = await openRepository(ctx, repo, input.password);
   const { points } = await (await Repository.open(repo.path, password.provider)).listRestorePoints();
-  const mine = points.filter((p) =>
-    source.kind === "vsphere"
-      ? p.source.location.startsWith(`vsphere://${source.location}`)
-      : p.source.location === source.location,
-  );
+  const mine = points.filter((p) => isOfSource(source, p.source.location));
   const decisions = applyRetention(mine, input.retention);
   return {
     keep: decisions.filter((d) => d.keep).map((d) => ({ id: d.id, time: d.time, reasons: d.reasons })),

@@ -4,10 +4,10 @@
  * own machines, and copy to its other repositories. Passwords come from the OS keychain (a job
  * runs unattended) or, for the CLI, from what its caller passes in.
  */
-import { statfs } from "node:fs/promises";
 import { SnapferryError } from "../common/errors.js";
 import { formatBytes } from "../common/size.js";
-import type { CatalogRepository } from "../catalog/catalog-api.js";
+import { freeBytes } from "../common/free-space.js";
+import type { CatalogRepository, CatalogSource } from "../catalog/catalog-api.js";
 import type { JobDeps, VmBackup, VmTarget } from "../jobs/job-runner.js";
 import type { JobSettings } from "../jobs/job-settings.js";
 import { systemClock, type Clock } from "../jobs/clock.js";
@@ -42,24 +42,24 @@ export function jobDeps(
     const password = await passwordOf(repo);
     return { repo: repo.path, ...(password ? { password } : {}) };
   };
+  // The job's repository is opened and listed once per run: a VM's own history does not change
+  // while the other VMs of the run are backed up.
+  let listing: Promise<RestorePoint[]> | undefined;
+  const historyOf = async (vm: VmTarget): Promise<RestorePoint[]> => {
+    listing ??= ref(settings.repositoryId).then(restorePointsOf);
+    const location = sourceLocation(ctx, settings, vm);
+    return (await listing).filter((p) => p.source.location === location);
+  };
   return {
     clock,
     resolveVms: () => resolveVms(ctx, settings),
     async lastFull(vm) {
-      const points = await restorePointsOf(await ref(settings.repositoryId));
-      const fulls = points.filter(
-        (p) => p.source.location === sourceLocation(ctx, settings, vm) && p.type === "full",
-      );
-      const last = fulls.at(-1);
+      const last = (await historyOf(vm)).filter((p) => p.type === "full").at(-1);
       return last ? new Date(last.time) : null;
     },
     async preCheck(vm, kind) {
-      const target = await ref(settings.repositoryId);
-      const points = (await restorePointsOf(target)).filter(
-        (p) => p.source.location === sourceLocation(ctx, settings, vm),
-      );
-      const need = estimateStored(points, kind);
-      const free = await freeBytes(target.repo);
+      const need = estimateStored(await historyOf(vm), kind);
+      const free = await freeBytes(repositoryOf(ctx, settings.repositoryId).path);
       if (need !== null && free !== null && free < need) {
         throw new SnapferryError(
           "disk-full",
@@ -160,7 +160,18 @@ async function vmsSelected(
 function sourceLocation(ctx: AppContext, settings: JobSettings, vm: VmTarget): string {
   const source = sourceOf(ctx, settings.sourceId);
   if (source.kind !== "vsphere") return vm.key;
-  return `vsphere://${serverLocation(source.location).server}/${inventoryPath(vm.key).join("/")}`;
+  return `${vsphereLocationPrefix(source)}${inventoryPath(vm.key).join("/")}`;
+}
+
+function vsphereLocationPrefix(source: CatalogSource): string {
+  return `vsphere://${serverLocation(source.location).server}/`;
+}
+
+/** Whether a restore point's source location is this source: the image itself, or a VM of the server. */
+export function isOfSource(source: CatalogSource, location: string): boolean {
+  return source.kind === "vsphere"
+    ? location.startsWith(vsphereLocationPrefix(source))
+    : location === source.location;
 }
 
 /**
@@ -176,15 +187,6 @@ export function estimateStored(points: RestorePoint[], kind: BackupKind): number
   const basis = relevant.length > 0 ? relevant : fallback;
   if (basis.length === 0) return null;
   return Math.ceil(Math.max(...basis.map(stored)) * 1.2);
-}
-
-async function freeBytes(where: string): Promise<number | null> {
-  try {
-    const s = await statfs(where);
-    return s.bavail * s.bsize;
-  } catch {
-    return null;
-  }
 }
 
 async function restorePointsOf(ref: { repo: string; password?: PasswordProvider }): Promise<RestorePoint[]> {

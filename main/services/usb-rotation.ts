@@ -9,7 +9,7 @@ import type { FoundRepository } from "../jobs/repository-watch.js";
 import { Repository } from "../repository/repository.js";
 import { sourceKey } from "../repository/restore-point.js";
 import type { AppContext } from "./app-context.js";
-import { jobDeps, type JobPasswords } from "./job-deps.js";
+import { isOfSource, jobDeps, type JobPasswords } from "./job-deps.js";
 import { listJobs } from "./job-service.js";
 
 export interface RotationOutcome {
@@ -94,10 +94,8 @@ async function jobRestorePoints(
   if (!repo || !source) return [];
   const password = (await ctx.passwords.forRepository(repo, passwords.repository)).provider;
   const { points } = await (await Repository.open(repo.path, password)).listRestorePoints();
-  const mine =
-    source.kind === "vsphere"
-      ? (l: string) => l.startsWith(`vsphere://${source.location}`)
-      : (l: string) => l === source.location;
-  const keys = new Set(points.filter((p) => mine(p.source.location)).map((p) => sourceKey(p.source)));
+  const keys = new Set(
+    points.filter((p) => isOfSource(source, p.source.location)).map((p) => sourceKey(p.source)),
+  );
   return points.filter((p) => keys.has(sourceKey(p.source))).map((p) => p.id);
 }
