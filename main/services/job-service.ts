@@ -96,12 +96,7 @@ export function startJobRun(
   request: JobRunRequest,
 ): { runId: string; result: Promise<JobResult> } {
   const { job, settings } = scheduled;
-  let settle: (r: JobResult) => void = () => undefined;
-  let fail: (e: unknown) => void = () => undefined;
-  const result = new Promise<JobResult>((resolve, reject) => {
-    settle = resolve;
-    fail = reject;
-  });
+  let outcome: JobResult | undefined;
   const run = ctx.runs.start(
     {
       jobId: job.id,
@@ -112,53 +107,52 @@ export function startJobRun(
     },
     async (run) => {
       run.note(`job "${job.name}" started: ${request.reason}`);
-      try {
-        const outcome = await runJob(
-          job.name,
-          settings,
-          jobDeps(ctx, settings, request.passwords, request.clock ?? systemClock),
-          {
-            signal: run.signal,
-            note: run.note,
-          },
-        );
-        settle(outcome);
-        await refreshQuietly(
-          ctx,
-          [settings.repositoryId, ...settings.copies.map((c) => c.repositoryId)],
-          request.passwords,
-          run.note,
-        );
-        await reportQuietly(ctx, job.name, outcome, request.clock ?? systemClock, run.note);
-        const read = outcome.vms.reduce((n, v) => n + v.bytesRead, 0);
-        const stored = outcome.vms.reduce((n, v) => n + v.bytesStored, 0);
-        const summary = outcome.vms.map((v) => `${v.vm.name} ${v.state}`).join(", ");
-        run.note(
-          `job "${job.name}" ended: ${outcome.state} (${summary}; ${formatBytes(read)} read, ${formatBytes(stored)} stored)`,
-        );
-        if (outcome.state === "warning") {
-          // A run that worked, but not quite as asked, must not look like a plain success.
-          ctx.runs.notice("warn", `job "${job.name}" finished with warnings: ${warnings(outcome)}`);
-        }
-        if (outcome.state === "failed") {
-          throw new SnapferryError(
-            "source",
-            `job "${job.name}" failed: ${failures(outcome)}`,
-            "The log says what failed for each VM.",
-          );
-        }
-        return {
-          bytesRead: read,
-          bytesStored: stored,
-          restorePointId: outcome.vms.find((v) => v.restorePointId)?.restorePointId ?? null,
-        };
-      } catch (err) {
-        fail(err);
-        throw err;
+      const ran = await runJob(
+        job.name,
+        settings,
+        jobDeps(ctx, settings, request.passwords, request.clock ?? systemClock),
+        {
+          signal: run.signal,
+          note: run.note,
+        },
+      );
+      outcome = ran;
+      await refreshQuietly(
+        ctx,
+        [settings.repositoryId, ...settings.copies.map((c) => c.repositoryId)],
+        request.passwords,
+        run.note,
+      );
+      await reportQuietly(ctx, job.name, ran, request.clock ?? systemClock, run.note);
+      const read = ran.vms.reduce((n, v) => n + v.bytesRead, 0);
+      const stored = ran.vms.reduce((n, v) => n + v.bytesStored, 0);
+      const summary = ran.vms.map((v) => `${v.vm.name} ${v.state}`).join(", ");
+      run.note(
+        `job "${job.name}" ended: ${ran.state} (${summary}; ${formatBytes(read)} read, ${formatBytes(stored)} stored)`,
+      );
+      if (ran.state === "warning") {
+        // A run that worked, but not quite as asked, must not look like a plain success.
+        ctx.runs.notice("warn", `job "${job.name}" finished with warnings: ${warnings(ran)}`);
       }
+      if (ran.state === "failed") {
+        throw new SnapferryError(
+          "source",
+          `job "${job.name}" failed: ${failures(ran)}`,
+          "The log says what failed for each VM.",
+        );
+      }
+      return {
+        bytesRead: read,
+        bytesStored: stored,
+        restorePointId: ran.vms.find((v) => v.restorePointId)?.restorePointId ?? null,
+      };
     },
   );
-  // A run that failed still settles `result` above; one that threw before runJob returned rejects it.
+  // A job that failed has its result; only one that could not run at all (no VM, say) has none.
+  const result = ctx.runs.ended(run.id).then((ended) => {
+    if (outcome) return outcome;
+    throw new SnapferryError("source", ended?.error ?? `job "${job.name}" could not run`);
+  });
   result.catch(() => undefined);
   return { runId: run.id, result };
 }

@@ -172,6 +172,12 @@ export class RunRegistry {
     return this.#active.has(runId);
   }
 
+  /** The run as recorded once it has ended (at once for a run that already has); undefined if unknown. */
+  async ended(runId: string): Promise<CatalogRun | undefined> {
+    await this.#active.get(runId)?.done;
+    return this.catalog.runs.get(runId);
+  }
+
   /** Tells the user something outside a run's log (the tray shows it as a notification). */
   notice(level: "info" | "warn", message: string): void {
     this.emit({ type: "notice", level, message });

@@ -44,10 +44,6 @@ export function repositoryAppeared(
   if (jobs.length === 0) return { repository, runIds: [], done: Promise.resolve() };
   tell(`${repository.name} is connected: copying what it lacks (${jobs.map((j) => j.job.name).join(", ")})`);
   const runs = jobs.map(({ job, settings }) => {
-    const finished: { resolve: () => void } = { resolve: () => undefined };
-    const done = new Promise<void>((resolve) => {
-      finished.resolve = resolve;
-    });
     const run = ctx.runs.start(
       {
         jobId: job.id,
@@ -57,29 +53,26 @@ export function repositoryAppeared(
         cancellable: true,
       },
       async (run) => {
-        try {
-          const deps = jobDeps(ctx, settings, passwords);
-          const copy = settings.copies.find((c) => c.repositoryId === found.id);
-          const ids = await jobRestorePoints(ctx, settings.repositoryId, settings.sourceId, passwords);
-          run.note(`${ids.length} restore point(s) of job "${job.name}" to bring to ${repository.name}`);
-          const { copied } = await deps.copy(settings.repositoryId, found.id, ids);
-          run.note(`${copied} restore point(s) copied`);
-          if (copy?.retention && ids.length > 0) {
-            const { removed } = await deps.applyRetention(found.id, copy.retention, ids);
-            run.note(`retention on ${repository.name}: ${removed} restore point(s) removed`);
-          }
-          return {};
-        } finally {
-          finished.resolve();
+        const deps = jobDeps(ctx, settings, passwords);
+        const copy = settings.copies.find((c) => c.repositoryId === found.id);
+        const ids = await jobRestorePoints(ctx, settings.repositoryId, settings.sourceId, passwords);
+        run.note(`${ids.length} restore point(s) of job "${job.name}" to bring to ${repository.name}`);
+        const { copied } = await deps.copy(settings.repositoryId, found.id, ids);
+        run.note(`${copied} restore point(s) copied`);
+        if (copy?.retention && ids.length > 0) {
+          const { removed } = await deps.applyRetention(found.id, copy.retention, ids);
+          run.note(`retention on ${repository.name}: ${removed} restore point(s) removed`);
         }
+        return {};
       },
     );
-    return { runId: run.id, done };
+    return run.id;
   });
-  const done = Promise.all(runs.map((r) => r.done)).then(() => {
+  // Ended means recorded, lock released and every write fsynced: then the disk may go.
+  const done = Promise.all(runs.map((id) => ctx.runs.ended(id))).then(() => {
     tell(`copies to ${repository.name} have ended: it is safe to unplug it`);
   });
-  return { repository, runIds: runs.map((r) => r.runId), done };
+  return { repository, runIds: runs, done };
 }
 
 /** The restore points of a job's machines in its own repository. */
