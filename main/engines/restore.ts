@@ -18,16 +18,8 @@ import { HOLE_ID, SEGMENT_CHUNKS } from "../repository/file-formats.js";
 import { chunkCount } from "../repository/chunk-list.js";
 import type { Repository } from "../repository/repository.js";
 import type { DiskRecord, RestorePoint } from "../repository/restore-point.js";
-import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
-import { GarbageBudget } from "../workers/garbage.js";
-import { PackReader } from "../repository/pack-reader.js";
-
-/** What reading chunks back needs: workers to open and verify them, open packs to read from. */
-interface ChunkReading {
-  pool: CodecPool;
-  packs: PackReader;
-  garbage: GarbageBudget;
-}
+import { defaultWorkerCount } from "../workers/pool.js";
+import { closeChunkReading, openChunkReading, readChunk, type ChunkReading } from "./chunk-reading.js";
 import { ProgressMeter, type ProgressListener } from "./progress.js";
 import { TaskWindow } from "./task-window.js";
 
@@ -56,11 +48,7 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
       ? await openFormatTarget(options.target, disk.size, options.format, options.overwrite)
       : await openRawTarget(options.target, disk.size, options.overwrite);
   const workers = options.workers ?? defaultWorkerCount();
-  const reading: ChunkReading = {
-    pool: new CodecPool(options.repo.keys, workers),
-    packs: new PackReader(options.repo.path),
-    garbage: new GarbageBudget(),
-  };
+  const reading = openChunkReading(options.repo, workers);
   const meter = new ProgressMeter("restore", disk.size, options.onProgress);
   meter.startDisk(disk.index, disk.name, disk.size);
   try {
@@ -71,8 +59,7 @@ export async function restoreDisk(options: RestoreDiskOptions): Promise<void> {
     await target.discard();
     throw explainIoError(err, options.target, TARGET_FULL_HINT);
   } finally {
-    await reading.pool.close();
-    await reading.packs.close();
+    await closeChunkReading(reading);
   }
 }
 
@@ -115,7 +102,7 @@ async function writeAllChunks(
       await window.run(async () => {
         const data = id.equals(HOLE_ID)
           ? Promise.resolve(zeros?.subarray(0, length))
-          : readChunk(options, reading, id, label, position);
+          : readChunk(reading, index, id, `${label} at offset ${position}`);
         await inTurn(data, async (chunk) => {
           if (chunk) await target.write(position, chunk);
         });
@@ -125,33 +112,4 @@ async function writeAllChunks(
     }
   }
   await window.drain();
-}
-
-async function readChunk(
-  options: RestoreDiskOptions,
-  reading: ChunkReading,
-  id: Buffer,
-  label: string,
-  position: number,
-): Promise<Buffer> {
-  const where = `${label} at offset ${position}`;
-  const loc = options.index.get(id);
-  if (!loc)
-    throw new CorruptDataError(
-      `${where}: chunk ${id.toString("hex").slice(0, 16)}… is missing from the repository`,
-    );
-  try {
-    const stored = await reading.packs.read(loc);
-    reading.garbage.spend(loc.rawLength);
-    return await reading.pool.decode(
-      stored,
-      loc.compression,
-      loc.rawLength,
-      id,
-      `chunk ${id.toString("hex").slice(0, 16)}…`,
-    );
-  } catch (err) {
-    if (err instanceof CorruptDataError) throw new CorruptDataError(`${where}: ${err.message}`);
-    throw err;
-  }
 }

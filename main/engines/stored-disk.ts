@@ -11,11 +11,10 @@ import { CorruptDataError, SnapferryError } from "../common/errors.js";
 import type { ChunkIndex } from "../repository/chunk-index.js";
 import { chunkCount } from "../repository/chunk-list.js";
 import { HOLE_ID, SEGMENT_CHUNKS } from "../repository/file-formats.js";
-import { PackReader } from "../repository/pack-reader.js";
 import type { Repository } from "../repository/repository.js";
 import type { DiskRecord, RestorePoint } from "../repository/restore-point.js";
-import { GarbageBudget } from "../workers/garbage.js";
-import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
+import { defaultWorkerCount } from "../workers/pool.js";
+import { closeChunkReading, openChunkReading, readChunk, type ChunkReading } from "./chunk-reading.js";
 
 /** A run of the disk that is either stored data or a hole (reads as zeros, nothing stored). */
 export interface StoredExtent {
@@ -69,9 +68,7 @@ export class StoredDisk {
   /** "disk 0 (sda) of restore point 1a2b3c4d": how errors name this disk. */
   readonly label: string;
   private readonly chunks: number;
-  private readonly pool: CodecPool;
-  private readonly packs: PackReader;
-  private readonly garbage = new GarbageBudget();
+  private readonly reading: ChunkReading;
   private readonly segments = new Lru<number, Promise<Buffer[]>>(64);
   private readonly decoded: Lru<number, Promise<Buffer>>;
   private closed = false;
@@ -82,8 +79,7 @@ export class StoredDisk {
     this.chunkSize = disk.chunkSize;
     this.chunks = chunkCount(disk.size, disk.chunkSize);
     this.label = `disk ${disk.index} (${disk.name}) of restore point ${restorePoint.id.slice(0, 8)}`;
-    this.pool = new CodecPool(options.repo.keys, options.workers ?? defaultWorkerCount());
-    this.packs = new PackReader(options.repo.path);
+    this.reading = openChunkReading(options.repo, options.workers ?? defaultWorkerCount());
     this.decoded = new Lru(Math.max(1, options.cacheChunks ?? 16));
   }
 
@@ -141,8 +137,7 @@ export class StoredDisk {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.close();
-    await this.packs.close();
+    await closeChunkReading(this.reading);
   }
 
   private assertRange(offset: number, length: number): void {
@@ -172,24 +167,8 @@ export class StoredDisk {
     return pending;
   }
 
-  private async decode(n: number, id: Buffer): Promise<Buffer> {
-    const position = n * this.chunkSize;
-    const where = `${this.label} at offset ${position}`;
-    const loc = this.options.index.get(id);
-    if (!loc) {
-      throw new CorruptDataError(
-        `${where}: chunk ${id.toString("hex").slice(0, 16)}… is missing from the repository`,
-      );
-    }
-    try {
-      const stored = await this.packs.read(loc);
-      this.garbage.spend(loc.rawLength);
-      const what = `chunk ${id.toString("hex").slice(0, 16)}…`;
-      return await this.pool.decode(stored, loc.compression, loc.rawLength, id, what);
-    } catch (err) {
-      if (err instanceof CorruptDataError) throw new CorruptDataError(`${where}: ${err.message}`);
-      throw err;
-    }
+  private decode(n: number, id: Buffer): Promise<Buffer> {
+    return readChunk(this.reading, this.options.index, id, `${this.label} at offset ${n * this.chunkSize}`);
   }
 
   private async chunkId(n: number): Promise<Buffer> {

@@ -14,7 +14,7 @@ import type { Checkpoint } from "../repository/checkpoint.js";
 import { Repository } from "../repository/repository.js";
 import { sourceKey, type RestorePoint } from "../repository/restore-point.js";
 import { restorePointSource } from "../sources/restore-point-source.js";
-import type { RepoRef } from "./repository-service.js";
+import { findParent, type RepoRef } from "./repository-service.js";
 
 export interface CopyRequest {
   from: RepoRef;
@@ -114,7 +114,7 @@ async function copyOne(
     const index = await to.loadIndex();
     const checkpoint = await resumable(to, key, source.fingerprint, note);
     if (checkpoint) await to.writeIndexFile(await to.indexOrphanPacks(index));
-    const parent = await newestOfSource(to, key, checkpoint?.parent ?? undefined);
+    const parent = await findParent(to, key, checkpoint?.parent ?? undefined, false);
     if (source.useParent) await source.useParent(parent, note);
     const copied = await runBackup({
       repo: to,
@@ -159,16 +159,6 @@ async function resumable(
     `an interrupted backup or copy of ${checkpoint.source.location} in the target is set aside; this copy starts over`,
   );
   return undefined;
-}
-
-async function newestOfSource(
-  to: Repository,
-  key: string,
-  chosen: string | undefined,
-): Promise<RestorePoint | null> {
-  if (chosen) return to.readRestorePoint(chosen);
-  const { points } = await to.listRestorePoints();
-  return points.filter((p) => sourceKey(p.source) === key).at(-1) ?? null;
 }
 
 /** `copy --latest`: the newest restore point of each machine or image in the source. */

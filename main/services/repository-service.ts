@@ -232,7 +232,7 @@ async function checkFreeSpace(
  * The newest restore point of the same source (the newest full one for a differential), or the
  * one an interrupted run had chosen.
  */
-async function findParent(
+export async function findParent(
   repo: Repository,
   key: string,
   chosen: string | undefined,
