@@ -5,7 +5,16 @@
  * VimClient, pinned to the fixture's own certificate; every asserted outcome comes from the CLI.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, copyFileSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  copyFileSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { makeExt4Image } from "../../main/demo/disk-image.js";
 import type { MoRef } from "../../main/sources/vsphere/moref.js";
@@ -262,4 +271,18 @@ export async function setToolsRunning(site: BackupSite, vm: MoRef): Promise<void
   } finally {
     raw.close();
   }
+}
+
+/** Restores `restorePoint` of the site's repository with the CLI and asserts it equals `expected` (cmp). */
+export async function assertSiteRestores(
+  site: BackupSite,
+  restorePoint: string,
+  expected: Buffer,
+  name: string,
+): Promise<void> {
+  const want = path.join(site.dir, `${name}.expected`);
+  const target = path.join(site.dir, `${name}.restored`);
+  writeFileSync(want, expected);
+  await cliOk(["restore", "--repo", site.repo, restorePoint, "--target", target], site.env);
+  execFileSync("cmp", [want, target]); // throws, naming the first differing byte, unless identical
 }

@@ -8,9 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import path from "node:path";
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { Checkpoint } from "../../main/repository/checkpoint.js";
 import { Repository } from "../../main/repository/repository.js";
@@ -25,6 +23,7 @@ import {
   snapshotNames,
   startSiteWithVm,
   type BackupSite,
+  assertSiteRestores,
 } from "./backup-fixtures.js";
 
 const VM = "DC0_H0_VM0";
@@ -82,13 +81,8 @@ describe("vSphere backup --resume after a cut (vcsim with the CBT harness)", () 
     return checkpoint;
   };
 
-  const assertRestores = async (id: string, expected: Buffer, name: string): Promise<void> => {
-    const want = path.join(site.dir, `${name}.expected`);
-    const target = path.join(site.dir, `${name}.restored`);
-    writeFileSync(want, expected);
-    await cliOk(["restore", "--repo", site.repo, id, "--target", target], site.env);
-    execFileSync("cmp", [want, target]); // throws, naming the first differing byte, unless identical
-  };
+  const assertRestores = (id: string, expected: Buffer, name: string): Promise<void> =>
+    assertSiteRestores(site, id, expected, name);
 
   before(async () => {
     requireTool("cmp", "diffutils");

@@ -5,9 +5,7 @@
  * restored and compared byte for byte with what the disk held when the snapshot was taken.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import path from "node:path";
+
 import { after, before, describe, test } from "node:test";
 import { Repository } from "../../main/repository/repository.js";
 import type { MoRef } from "../../main/sources/vsphere/moref.js";
@@ -23,6 +21,7 @@ import {
   writeExt4,
   startSiteWithVm,
   type BackupSite,
+  assertSiteRestores,
 } from "./backup-fixtures.js";
 
 const VM = "DC0_H0_VM0";
@@ -41,13 +40,8 @@ describe("vSphere backup through the CLI (vcsim with the CBT harness)", () => {
   const flatBytes = (): number => site.proxy.stats.folderBytes.get(FLAT) ?? 0;
 
   /** Restores `id` with the CLI and compares it with `expected` using cmp. */
-  const assertRestores = async (id: string, expected: Buffer, name: string): Promise<void> => {
-    const want = path.join(site.dir, `${name}.expected`);
-    const target = path.join(site.dir, `${name}.restored`);
-    writeFileSync(want, expected);
-    await cliOk(["restore", "--repo", site.repo, id, "--target", target], site.env);
-    execFileSync("cmp", [want, target]); // throws, naming the first differing byte, unless identical
-  };
+  const assertRestores = (id: string, expected: Buffer, name: string): Promise<void> =>
+    assertSiteRestores(site, id, expected, name);
 
   const noBackupSnapshotLeft = async (): Promise<void> => {
     assert.deepEqual(await backupSnapshotNames(site.client, vm), [], "the backup snapshot is removed");

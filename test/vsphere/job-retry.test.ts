@@ -7,16 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import path from "node:path";
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { AppEvent } from "../../preload/contract.js";
 import type { Catalog } from "../../main/catalog/catalog-api.js";
 import type { AppContext } from "../../main/services/app-context.js";
 import { findJob, saveJob, startJobRun } from "../../main/services/job-service.js";
-import { cliOk, requireTool } from "../support/cli.js";
-import { MiB, startSiteWithVm, type BackupSite } from "./backup-fixtures.js";
+import { requireTool } from "../support/cli.js";
+import { MiB, assertSiteRestores, startSiteWithVm, type BackupSite } from "./backup-fixtures.js";
 import { vsphereJobSite } from "./job-site.js";
 
 const VM = "DC0_H0_VM0";
@@ -99,14 +97,7 @@ describe("a job retries a cut vSphere backup from its checkpoint (vcsim with the
     // After the retry began only the third segment's data crossed the network again.
     const moved = site.proxy.stats.folderBytes.get(FLAT) ?? 0;
     assert.ok(moved >= DATA_PER_SEGMENT && moved < 2 * DATA_PER_SEGMENT, `the retry moved ${moved} bytes`);
-    const want = path.join(site.dir, "expected.img");
-    const target = path.join(site.dir, "restored.img");
-    writeFileSync(want, content);
-    await cliOk(
-      ["restore", "--repo", site.repo, vm?.restorePointId ?? "latest", "--target", target],
-      site.env,
-    );
-    execFileSync("cmp", [want, target]);
+    await assertSiteRestores(site, vm?.restorePointId ?? "latest", content, "job-retry");
     assert.equal(catalog.runs.get(started.runId)?.status, "succeeded");
     assert.ok(
       notices.some((n) =>
