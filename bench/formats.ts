@@ -24,7 +24,7 @@ import { busyCpuSeconds, diskUsage, measure, warmCache } from "./measure.js";
 
 const MiB = 1024 * 1024;
 
-interface FormatSpec {
+export interface FormatSpec {
   id: string;
   label: string;
   /** qemu-img's name for the format (-f / -O). */
@@ -37,7 +37,7 @@ interface FormatSpec {
   parityTarget: boolean;
 }
 
-const FORMATS: FormatSpec[] = [
+export const FORMATS: FormatSpec[] = [
   {
     id: "raw",
     label: "raw",
@@ -235,7 +235,7 @@ function measureFormat(
   if (row.qemuSeconds === undefined || qemu.seconds < row.qemuSeconds) row.qemuSeconds = qemu.seconds;
 }
 
-export function runFormats(o: FormatsOptions): FormatRow[] {
+export function runFormats(o: FormatsOptions): { rows: FormatRow[]; dir: string } {
   o.say(`\n== formats: read throughput of ${o.virtualSize / MiB} MiB virtual disk per format`);
   const dir = prepareCopies(o);
   const readScript = fileURLToPath(new URL("./read-image.js", import.meta.url));
@@ -267,7 +267,7 @@ export function runFormats(o: FormatsOptions): FormatRow[] {
       `  ${r.label.padEnd(24)} Snapferry ${mbps(r, r.snapferrySeconds).padStart(6)} MB/s  qemu-img ${mbps(r, r.qemuSeconds).padStart(6)} MB/s`,
     );
   }
-  return rows;
+  return { rows, dir };
 }
 
 function mbps(r: FormatRow, seconds: number | undefined): string {

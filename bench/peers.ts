@@ -14,8 +14,8 @@ const PASSWORD = "benchmark password";
 export type Day = "base" | "next";
 
 export interface Step {
-  /** Setup steps are run but not measured. */
-  kind: "setup" | "full" | "incremental" | "restore";
+  /** Setup steps are run but not measured; "limit" steps are measured as context for the others. */
+  kind: "setup" | "limit" | "full" | "incremental" | "restore";
   label: string;
   argv: string[];
   cwd: string;
@@ -68,6 +68,8 @@ export function snapferryPlan(ctx: PlanContext): ToolPlan {
         day: "base",
         repo,
       }),
+      // What every command pays before it does anything: Node, scrypt on the password, the index.
+      step({ kind: "limit", label: "open repository (snapshots)", argv: cli("snapshots", "--repo", repo) }),
       step({ kind: "setup", label: "copy repository", argv: ["cp", "-a", repo, twin] }),
       step({
         kind: "incremental",
@@ -225,10 +227,33 @@ export function borgPlan(ctx: PlanContext, variant: "fixed" | "default"): ToolPl
 }
 
 /** The machine's own limits on the same image: plain reading, hashing, fast compression. */
-export function machineLimits(image: string): { label: string; argv: string[] }[] {
+export interface MachineLimit {
+  label: string;
+  argv: string[];
+  /** Where the time that counts is the program's own report (JSON `seconds`), not the process's. */
+  reportsOwnTime?: boolean;
+}
+
+const CPU_FLOOR = fileURLToPath(new URL("./cpu-floor.js", import.meta.url));
+
+export function machineLimits(image: string): MachineLimit[] {
   return [
     { label: "cat > /dev/null", argv: ["sh", "-c", `cat '${image}' > /dev/null`] },
     { label: "openssl dgst -sha256", argv: ["openssl", "dgst", "-sha256", image] },
     { label: "zstd -1 -T2 > /dev/null", argv: ["sh", "-c", `zstd -q -1 -T2 -c '${image}' > /dev/null`] },
+    {
+      label: CODEC_BACKUP_LIMIT,
+      argv: [process.execPath, CPU_FLOOR, image, "backup", "2"],
+      reportsOwnTime: true,
+    },
+    {
+      label: CODEC_RESTORE_LIMIT,
+      argv: [process.execPath, CPU_FLOOR, image, "restore", "2"],
+      reportsOwnTime: true,
+    },
   ];
 }
+
+/** Snapferry's codec alone on both cores (bench/cpu-floor.ts): bounds on a backup and a restore. */
+export const CODEC_BACKUP_LIMIT = "Snapferry codec alone: backup";
+export const CODEC_RESTORE_LIMIT = "Snapferry codec alone: restore";

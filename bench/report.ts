@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { CODEC_BACKUP_LIMIT, CODEC_RESTORE_LIMIT } from "./peers.js";
 
 export interface Row {
   tool: string;
@@ -141,8 +142,9 @@ export function checkTargets(rows: Row[]): TargetCheck[] {
   ratio(full, "borg-fixed", 1.5, "full backup speed");
   if (ok(full) && ok(incr)) {
     const share = incr.seconds / full.seconds;
+    const open = sf("limit", "open repository");
     checks.push({
-      text: `incremental with changed ranges <= 15% of full time: ${(share * 100).toFixed(1)}% (${incr.seconds.toFixed(2)} s of ${full.seconds.toFixed(2)} s)`,
+      text: `incremental with changed ranges <= 15% of full time: ${(share * 100).toFixed(1)}% (${incr.seconds.toFixed(2)} s of ${full.seconds.toFixed(2)} s)${ok(open) ? `; opening the repository alone takes ${open.seconds.toFixed(2)} s, ${((open.seconds / full.seconds) * 100).toFixed(0)}% of the full` : ""}`,
       pass: share <= 0.15,
     });
   } else {
@@ -161,6 +163,7 @@ export function checkTargets(rows: Row[]): TargetCheck[] {
     checks.push({ text: "incremental repo growth <= restic's: not measured", pass: undefined });
   }
   ratio(restore, "restic", 3, "restore speed (vs restic's fastest restore)");
+  checks.push(...codecBounds(rows));
   const rss = rows.filter((r) => r.tool === "snapferry" && r.peakRssMiB !== undefined);
   const worst = rss.sort((a, b) => (b.peakRssMiB ?? 0) - (a.peakRssMiB ?? 0))[0];
   checks.push({
@@ -170,8 +173,37 @@ export function checkTargets(rows: Row[]): TargetCheck[] {
   return checks;
 }
 
+/**
+ * How fast Snapferry's codec alone would be against the same peers: the ceiling on the speed
+ * ratios above that no pipeline around this codec can pass on this machine (bench/cpu-floor.ts).
+ */
+function codecBounds(rows: Row[]): TargetCheck[] {
+  const limit = (label: string): Row | undefined =>
+    rows.find((r) => r.kind === "limit" && r.label === label && !r.failed);
+  const peer = (tool: string, kind: Row["kind"]): Row | undefined => peerRow(rows, tool, kind);
+  const bound = (codec: Row | undefined, kind: Row["kind"], tool: string, what: string): TargetCheck[] => {
+    const other = peer(tool, kind);
+    if (!codec?.seconds || !other?.seconds) return [];
+    return [
+      {
+        text: `bound: ${what}, codec alone with no I/O ${codec.seconds.toFixed(2)} s = ${(other.seconds / codec.seconds).toFixed(2)}x ${tool}`,
+        pass: undefined,
+      },
+    ];
+  };
+  const backup = limit(CODEC_BACKUP_LIMIT);
+  return [
+    ...bound(backup, "full", "restic", "full backup"),
+    ...bound(backup, "full", "borg-fixed", "full backup"),
+    ...bound(limit(CODEC_RESTORE_LIMIT), "restore", "restic", "restore"),
+  ];
+}
+
 export function targetLines(checks: TargetCheck[]): string[] {
-  return checks.map((c) => `${c.pass === undefined ? "UNKNOWN" : c.pass ? "PASS" : "FAIL"}  ${c.text}`);
+  return checks.map(
+    (c) =>
+      `${c.text.startsWith("bound:") ? "     " : c.pass === undefined ? "UNKNOWN" : c.pass ? "PASS" : "FAIL"}  ${c.text}`,
+  );
 }
 
 export interface MachineInfo {

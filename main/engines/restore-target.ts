@@ -9,6 +9,7 @@ import path from "node:path";
 import { SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
 import type { WriteFormat } from "../formats/disk-image.js";
 import { createDiskImageWriter } from "../formats/writers.js";
+import { BackgroundFlusher } from "../common/background-flusher.js";
 
 /** Advice when the target's disk fills up (the repository's own advice, to prune, would not help). */
 export const TARGET_FULL_HINT = "Free space on the disk that holds the target, or restore to a larger one.";
@@ -19,41 +20,6 @@ export interface RestoreTarget {
   write(position: number, data: Buffer): Promise<void>;
   finish(): Promise<void>;
   discard(): Promise<void>;
-}
-
-/** How much is written between two background syncs. */
-const SYNC_EVERY = 64 * 1024 * 1024;
-
-/**
- * Syncs the target in the background every SYNC_EVERY bytes, so the disk writes while the
- * workers decrypt, and the final sync (the restore is not done before it) has little left to do.
- */
-class BackgroundFlusher {
-  private pending: Promise<void> | undefined;
-  private since = 0;
-  private failure: unknown;
-
-  constructor(private readonly handle: fs.FileHandle) {}
-
-  wrote(bytes: number): void {
-    this.since += bytes;
-    if (this.since < SYNC_EVERY || this.pending) return;
-    this.since = 0;
-    this.pending = this.handle
-      .datasync()
-      .catch((err: unknown) => {
-        this.failure ??= err;
-      })
-      .finally(() => {
-        this.pending = undefined;
-      });
-  }
-
-  async finish(): Promise<void> {
-    await this.pending;
-    if (this.failure !== undefined) throw this.failure;
-    await this.handle.sync();
-  }
 }
 
 function handleTarget(
@@ -171,36 +137,4 @@ export async function openFormatTarget(
     finish: () => writer.finish(),
     discard: () => writer.abort(),
   };
-}
-
-/**
- * Lets chunks decoded in parallel reach the target in disk order: each chunk takes its turn when
- * it is scheduled, and is written once every earlier chunk has been. The turn is given up however
- * the chunk ends, failure included, so a damaged chunk can never leave later ones waiting for
- * ever; after a failure, later chunks are not written.
- */
-export class InOrder {
-  private tail: Promise<void> = Promise.resolve();
-  private failed = false;
-
-  turn<T>(): (produce: Promise<T>, write: (value: T) => Promise<void>) => Promise<void> {
-    const previous = this.tail;
-    let release: () => void = () => undefined;
-    this.tail = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    return async (produce, write) => {
-      try {
-        const value = await produce;
-        await previous;
-        if (this.failed) return;
-        await write(value);
-      } catch (err) {
-        this.failed = true;
-        throw err;
-      } finally {
-        release();
-      }
-    };
-  }
 }

@@ -5,13 +5,8 @@
  * partial file is removed. A file target is written under a temporary name and renamed at the end.
  */
 import { CorruptDataError, SnapferryError, explainIoError } from "../common/errors.js";
-import {
-  InOrder,
-  TARGET_FULL_HINT,
-  openFormatTarget,
-  openRawTarget,
-  type RestoreTarget,
-} from "./restore-target.js";
+import { InOrder } from "./in-order.js";
+import { TARGET_FULL_HINT, openFormatTarget, openRawTarget, type RestoreTarget } from "./restore-target.js";
 import type { WriteFormat } from "../formats/disk-image.js";
 import type { ChunkIndex } from "../repository/chunk-index.js";
 import { HOLE_ID, SEGMENT_CHUNKS } from "../repository/file-formats.js";

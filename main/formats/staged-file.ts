@@ -8,6 +8,8 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
 import { fsyncDirectory } from "../repository/durable-fs.js";
+import { BackgroundFlusher } from "../common/background-flusher.js";
+import { pageAlignedBuffer } from "../workers/aligned-buffer.js";
 
 /** Advice when the target's disk fills up (pruning the repository would not help). */
 export const TARGET_FULL_HINT =
@@ -80,12 +82,15 @@ export class StagedImageFile {
   private gathered: Buffer | undefined;
   private gatheredAt = 0;
   private gatheredLength = 0;
+  private readonly flusher: BackgroundFlusher;
 
   private constructor(
     readonly finalPath: string,
     readonly partialPath: string,
     private readonly handle: fs.FileHandle,
-  ) {}
+  ) {
+    this.flusher = new BackgroundFlusher(handle);
+  }
 
   static async create(finalPath: string): Promise<StagedImageFile> {
     await refuseNonFile(finalPath);
@@ -114,7 +119,9 @@ export class StagedImageFile {
       await this.writeFully(position, data);
       return;
     }
-    this.gathered ??= Buffer.allocUnsafe(GATHER_LIMIT);
+    // Page-aligned, as chunk buffers are (see aligned-buffer.ts): the kernel's copy out of a
+    // malloc'd buffer, 16 bytes past a page, is the slow case.
+    this.gathered ??= pageAlignedBuffer(GATHER_LIMIT);
     this.gathered.set(data, 0);
     this.gatheredAt = position;
     this.gatheredLength = data.length;
@@ -136,7 +143,7 @@ export class StagedImageFile {
     this.assertOpen();
     await this.flushGathered();
     try {
-      await this.handle.sync();
+      await this.flusher.finish();
       await this.handle.close();
       this.state = "committed";
       await fs.rename(this.partialPath, this.finalPath);
@@ -171,6 +178,7 @@ export class StagedImageFile {
   private async writeFully(position: number, data: Uint8Array): Promise<void> {
     try {
       await writeFully(this.handle, data, position);
+      this.flusher.wrote(data.length);
     } catch (err) {
       throw targetError(err, this.finalPath);
     }

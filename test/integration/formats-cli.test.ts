@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, statSync, truncateSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeExt4Image } from "../../main/demo/disk-image.js";
@@ -76,5 +77,21 @@ describe("backup, restore and convert across disk formats", () => {
     const bad = await runCli(["convert", vhdx, out, "--format", "vdi"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown format "vdi"/);
+  });
+
+  it("stops a conversion of a damaged image with an error naming it, and leaves nothing behind", async () => {
+    const stream = path.join(tmp.dir, "damaged.vmdk");
+    qemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw, stream);
+    truncateSync(stream, Math.floor(statSync(stream).size * 0.6));
+    const out = path.join(tmp.dir, "from-damaged.raw");
+    const failed = await runCli(["convert", stream, out, "--format", "raw"]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /damaged\.vmdk: .*lies past the end of the file/);
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(
+      readdirSync(tmp.dir).filter((f) => f.includes("from-damaged")),
+      [],
+      "no partial file is left",
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { InOrder } from "../../main/engines/restore-target.js";
+import { InOrder } from "../../main/engines/in-order.js";
 
 describe("InOrder (restore writes in disk order)", () => {
   it("writes in turn order even when later chunks are ready first", async () => {
