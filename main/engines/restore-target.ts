@@ -17,6 +17,7 @@ export const TARGET_FULL_HINT = "Free space on the disk that holds the target, o
 export interface RestoreTarget {
   /** Holes on a block device must be written as zeros: the device holds old data. */
   readonly writeHoles: boolean;
+  /** Once the promise resolves, `data` is the caller's again: restores reuse chunk buffers. */
   write(position: number, data: Buffer): Promise<void>;
   finish(): Promise<void>;
   discard(): Promise<void>;

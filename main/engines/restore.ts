@@ -14,7 +14,13 @@ import { chunkCount } from "../repository/chunk-list.js";
 import type { Repository } from "../repository/repository.js";
 import type { DiskRecord, RestorePoint } from "../repository/restore-point.js";
 import { defaultWorkerCount } from "../workers/pool.js";
-import { closeChunkReading, openChunkReading, readChunk, type ChunkReading } from "./chunk-reading.js";
+import {
+  closeChunkReading,
+  openChunkReading,
+  readChunk,
+  releaseChunk,
+  type ChunkReading,
+} from "./chunk-reading.js";
 import { ProgressMeter, type ProgressListener } from "./progress.js";
 import { TaskWindow } from "./task-window.js";
 
@@ -94,12 +100,16 @@ async function writeAllChunks(
       const position = (seg * SEGMENT_CHUNKS + i) * disk.chunkSize;
       const length = Math.min(disk.chunkSize, disk.size - position);
       const inTurn = order.turn<Buffer | undefined>();
+      const hole = id.equals(HOLE_ID);
       await window.run(async () => {
-        const data = id.equals(HOLE_ID)
+        const data = hole
           ? Promise.resolve(zeros?.subarray(0, length))
-          : readChunk(reading, index, id, `${label} at offset ${position}`);
+          : readChunk(reading, index, id, `${label} at offset ${position}`, true);
         await inTurn(data, async (chunk) => {
-          if (chunk) await target.write(position, chunk);
+          if (!chunk) return;
+          await target.write(position, chunk);
+          // Every target is done with a buffer once its write resolves (RestoreTarget.write).
+          if (!hole) releaseChunk(reading, chunk);
         });
         meter.bytesDone += length;
         meter.tick();

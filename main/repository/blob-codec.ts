@@ -38,16 +38,24 @@ export class BlobEncoder {
 }
 
 /**
- * Decompresses into a buffer of exactly the recorded raw length: a damaged or hostile frame can
- * never make it allocate more. The output owns its ArrayBuffer, so a worker can hand it over.
+ * The buffer a blob's plaintext goes into: the caller's (a recycled one), or one of exactly the
+ * recorded raw length, so that a damaged or hostile frame can never make it allocate more. Either
+ * way it starts its ArrayBuffer, so a worker can hand it over.
  */
+function plaintextBuffer(rawLength: number, into: Buffer | undefined): Buffer {
+  return into && into.byteOffset === 0 && into.length >= rawLength
+    ? into.subarray(0, rawLength)
+    : Buffer.allocUnsafeSlow(rawLength);
+}
+
 function decompressExactly(
   dctx: InstanceType<typeof DCtx>,
   packed: Buffer,
   rawLength: number,
   what: string,
+  into: Buffer | undefined,
 ): Buffer {
-  const out = Buffer.allocUnsafeSlow(rawLength);
+  const out = plaintextBuffer(rawLength, into);
   let written: number;
   try {
     written = dctx.decompress(out, packed);
@@ -63,7 +71,8 @@ let sharedDctx: InstanceType<typeof DCtx> | undefined;
 
 /**
  * Opens a stored blob and proves it is the chunk that was asked for: the id recomputed from the
- * plaintext must equal `expectedId`. `what` names the blob in errors.
+ * plaintext must equal `expectedId`. `what` names the blob in errors. With `into`, the plaintext
+ * is written there (when it fits) instead of into a new buffer.
  */
 export function decodeBlob(
   sealer: Sealer,
@@ -72,14 +81,16 @@ export function decodeBlob(
   rawLength: number,
   expectedId: Uint8Array,
   what: string,
+  into?: Buffer,
 ): Buffer {
   const opened = sealer.open(stored, what);
   let plaintext: Buffer;
   if (compression === Compression.zstd) {
     sharedDctx ??= new DCtx();
-    plaintext = decompressExactly(sharedDctx, opened, rawLength, what);
+    plaintext = decompressExactly(sharedDctx, opened, rawLength, what, into);
   } else if (compression === Compression.none) {
-    plaintext = opened;
+    plaintext =
+      into && opened.length === rawLength ? copyInto(opened, plaintextBuffer(rawLength, into)) : opened;
   } else {
     throw new CorruptDataError(`${what} uses an unknown compression (${compression})`);
   }
@@ -90,4 +101,9 @@ export function decodeBlob(
     throw new CorruptDataError(`${what} does not match its id (content changed)`);
   }
   return plaintext;
+}
+
+function copyInto(source: Buffer, target: Buffer): Buffer {
+  source.copy(target);
+  return target;
 }

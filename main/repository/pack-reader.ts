@@ -21,12 +21,15 @@ export class PackReader {
     private readonly maxOpen = 8,
   ) {}
 
-  async read(loc: BlobLocation): Promise<Buffer> {
+  /**
+   * Reads a blob as stored into `into` (a recycled buffer of exactly its stored length) or, by
+   * default, into a buffer with an ArrayBuffer of its own, so that it can go to a worker uncopied.
+   */
+  async read(loc: BlobLocation, into?: Buffer): Promise<Buffer> {
     const pack = this.acquire(loc.packId);
     try {
       const handle = await pack.handle;
-      // Its own ArrayBuffer, so that it can be handed to a worker without a copy.
-      const buf = Buffer.allocUnsafeSlow(loc.storedLength);
+      const buf = into?.length === loc.storedLength ? into : Buffer.allocUnsafeSlow(loc.storedLength);
       const { bytesRead } = await handle.read(buf, 0, loc.storedLength, loc.offset);
       if (bytesRead !== loc.storedLength) throw new CorruptDataError(`pack ${loc.packId} is truncated`);
       return buf;

@@ -23,3 +23,12 @@ export function pageAlignedArrayBuffer(length: number): ArrayBuffer {
 export function pageAlignedBuffer(length: number): Buffer {
   return Buffer.from(pageAlignedArrayBuffer(length));
 }
+
+/**
+ * Whether `ab` is one of these buffers (the only resizable ArrayBuffers Snapferry makes). Such a
+ * buffer backs no other Buffer, so it can be transferred to a worker whole even when the view
+ * covers only part of it, unlike a small Buffer that shares Node's allocation pool.
+ */
+export function isPageAlignedArrayBuffer(ab: ArrayBufferLike): boolean {
+  return ab instanceof ArrayBuffer && (ab as { resizable?: boolean }).resizable === true;
+}

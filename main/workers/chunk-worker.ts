@@ -6,6 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { SnapferryError } from "../common/errors.js";
 import { BlobEncoder, decodeBlob } from "../repository/blob-codec.js";
 import { Sealer } from "../repository/sealer.js";
+import { isPageAlignedArrayBuffer } from "./aligned-buffer.js";
 import { GarbageBudget } from "./garbage.js";
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerSetup } from "./protocol.js";
 
@@ -23,9 +24,18 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-/** A buffer can be handed over only if it is the whole of its ArrayBuffer (not a slice of a pool). */
-function transferable(u: Uint8Array): ArrayBuffer[] {
-  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? [u.buffer as ArrayBuffer] : [];
+/**
+ * A buffer can be handed over only if nothing else lives in its ArrayBuffer: the whole of it, or
+ * one of the recycled page-aligned buffers (never a slice of Node's pool, which others share).
+ */
+function transferable(...views: Uint8Array[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const u of views) {
+    const ab = u.buffer;
+    if (isPageAlignedArrayBuffer(ab) || (u.byteOffset === 0 && u.byteLength === ab.byteLength))
+      out.add(ab as ArrayBuffer);
+  }
+  return [...out];
 }
 
 function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuffer[] } {
@@ -58,8 +68,12 @@ function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuff
         req.rawLength,
         req.expectedId,
         req.what,
+        req.into ? asBuffer(req.into) : undefined,
       );
-      return { result: { op: "decode", plaintext }, transfer: transferable(plaintext) };
+      return {
+        result: { op: "decode", plaintext, stored: req.stored },
+        transfer: transferable(plaintext, req.stored),
+      };
     }
   }
 }

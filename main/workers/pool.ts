@@ -7,6 +7,7 @@ import { Worker } from "node:worker_threads";
 import { CorruptDataError, SnapferryError } from "../common/errors.js";
 import type { Compression } from "../repository/file-formats.js";
 import type { MasterKeys } from "../repository/sealer.js";
+import { isPageAlignedArrayBuffer } from "./aligned-buffer.js";
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerSetup } from "./protocol.js";
 
 type Pending = { resolve: (r: WorkerResult) => void; reject: (e: Error) => void };
@@ -16,15 +17,15 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
-/** Copies a buffer into an ArrayBuffer of its own, so that it can be transferred. */
+/**
+ * The buffer itself when its ArrayBuffer can be transferred (see chunk-worker.ts), otherwise a
+ * copy in an ArrayBuffer of its own.
+ */
 function ownBuffer(data: Uint8Array): Uint8Array {
-  if (
-    data.byteOffset === 0 &&
-    data.byteLength === data.buffer.byteLength &&
-    !(data.buffer instanceof SharedArrayBuffer)
-  ) {
+  const ab = data.buffer;
+  if (isPageAlignedArrayBuffer(ab)) return data;
+  if (data.byteOffset === 0 && data.byteLength === ab.byteLength && !(ab instanceof SharedArrayBuffer))
     return data;
-  }
   return new Uint8Array(data);
 }
 
@@ -84,14 +85,22 @@ export class CodecPool {
     };
   }
 
+  /**
+   * Opens, decompresses and verifies a stored blob. `stored` (and `into`, a recycled buffer for
+   * the plaintext) are handed over to the worker; both come back, `stored` to be reused too.
+   */
   async decode(
     stored: Uint8Array,
     compression: number,
     rawLength: number,
     expectedId: Uint8Array,
     what: string,
-  ): Promise<Buffer> {
+    into?: Uint8Array,
+  ): Promise<{ plaintext: Buffer; stored: Buffer }> {
     const own = ownBuffer(stored);
+    const target = into && isPageAlignedArrayBuffer(into.buffer) ? into : null;
+    const transfer = new Set([own.buffer as ArrayBuffer]);
+    if (target) transfer.add(target.buffer as ArrayBuffer);
     const r = await this.run(
       {
         seq: 0,
@@ -101,11 +110,12 @@ export class CodecPool {
         rawLength,
         expectedId: new Uint8Array(expectedId),
         what,
+        into: target,
       },
-      [own.buffer as ArrayBuffer],
+      [...transfer],
     );
     if (r.op !== "decode") throw new Error("worker answered the wrong operation");
-    return toBuffer(r.plaintext);
+    return { plaintext: toBuffer(r.plaintext), stored: toBuffer(r.stored) };
   }
 
   private run(req: WorkerRequest, transfer: ArrayBuffer[]): Promise<WorkerResult> {

@@ -18,13 +18,16 @@ export type WorkerRequest =
       rawLength: number;
       expectedId: Uint8Array;
       what: string;
+      /** A recycled buffer for the plaintext; it comes back as `plaintext`. */
+      into: Uint8Array | null;
     };
 
 export type WorkerResult =
   | { op: "hash"; id: Uint8Array; data: Uint8Array }
   | { op: "encode"; stored: Uint8Array; compression: Compression; data: Uint8Array }
   | { op: "hashEncode"; id: Uint8Array; stored: Uint8Array; compression: Compression; data: Uint8Array }
-  | { op: "decode"; plaintext: Uint8Array };
+  /** `stored` comes back too, so that its buffer can be reused. */
+  | { op: "decode"; plaintext: Uint8Array; stored: Uint8Array };
 
 export type WorkerResponse =
   | { seq: number; ok: true; result: WorkerResult }

@@ -5,6 +5,7 @@ import { CorruptDataError, WrongPasswordError } from "../../main/common/errors.j
 import { BlobEncoder, decodeBlob } from "../../main/repository/blob-codec.js";
 import { createKeyFile, generateMasterKeys, openKeyFile } from "../../main/repository/key-file.js";
 import { Sealer } from "../../main/repository/sealer.js";
+import { pageAlignedBuffer } from "../../main/workers/aligned-buffer.js";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../support/tmp.js";
@@ -34,6 +35,34 @@ describe("sealing and keys", () => {
       }
     });
   }
+
+  it("decodes into a recycled buffer when one is given, compressed or not", () => {
+    const sealer = new Sealer(generateMasterKeys());
+    const encoder = new BlobEncoder(sealer);
+    const into = pageAlignedBuffer(100000);
+    for (const plaintext of [Buffer.alloc(70000, "a"), randomBytes(70000)]) {
+      into.fill(0xee);
+      const blob = encoder.encode(plaintext);
+      const id = sealer.chunkId(plaintext);
+      const out = decodeBlob(sealer, blob.stored, blob.compression, plaintext.length, id, "b", into);
+      assert.equal(out.buffer, into.buffer, "the plaintext is in the given buffer");
+      assert.deepEqual(out, plaintext);
+    }
+    // Too small to hold the plaintext: a buffer of its own instead, never a short write.
+    const plaintext = randomBytes(200000);
+    const blob = encoder.encode(plaintext);
+    const out = decodeBlob(
+      sealer,
+      blob.stored,
+      blob.compression,
+      plaintext.length,
+      sealer.chunkId(plaintext),
+      "b",
+      into,
+    );
+    assert.notEqual(out.buffer, into.buffer);
+    assert.deepEqual(out, plaintext);
+  });
 
   it("keys chunk ids: the same data has different ids in different repositories", () => {
     const data = Buffer.from("same content");

@@ -96,7 +96,9 @@ export class DatastoreUpload implements RestoreTarget {
         `the upload of ${this.#options.label} got ${data.length} bytes at offset ${position}, expected offset ${this.#accepted}`,
       );
     }
-    await this.#send(data);
+    // The body stream keeps what it is given until the connection takes it, while the caller
+    // reuses `data` as soon as this returns: the stream gets a copy.
+    await this.#send(Buffer.from(data));
   }
 
   async finish(): Promise<void> {
