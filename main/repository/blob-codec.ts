@@ -25,15 +25,19 @@ export class BlobEncoder {
 
   constructor(private readonly sealer: Sealer) {}
 
-  encode(plaintext: Uint8Array): EncodedBlob {
+  /** `into`, when given and large enough, receives the stored blob (see Sealer.seal). */
+  encode(plaintext: Uint8Array, into?: Buffer): EncodedBlob {
     const bound = compressBound(plaintext.length);
     if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafeSlow(bound);
     const packed = this.cctx.compress(this.scratch, plaintext, ZSTD_LEVEL);
     // Incompressible data (already compressed or encrypted files) is kept as is: cheaper to read back.
     if (packed < plaintext.length - plaintext.length / 64) {
-      return { stored: this.sealer.seal(this.scratch.subarray(0, packed)), compression: Compression.zstd };
+      return {
+        stored: this.sealer.seal(this.scratch.subarray(0, packed), into),
+        compression: Compression.zstd,
+      };
     }
-    return { stored: this.sealer.seal(plaintext), compression: Compression.none };
+    return { stored: this.sealer.seal(plaintext, into), compression: Compression.none };
   }
 }
 
@@ -83,14 +87,13 @@ export function decodeBlob(
   what: string,
   into?: Buffer,
 ): Buffer {
-  const opened = sealer.open(stored, what);
   let plaintext: Buffer;
   if (compression === Compression.zstd) {
     sharedDctx ??= new DCtx();
+    const opened = sealer.open(stored, what, scratchFor(stored.length));
     plaintext = decompressExactly(sharedDctx, opened, rawLength, what, into);
   } else if (compression === Compression.none) {
-    plaintext =
-      into && opened.length === rawLength ? copyInto(opened, plaintextBuffer(rawLength, into)) : opened;
+    plaintext = sealer.open(stored, what, into);
   } else {
     throw new CorruptDataError(`${what} uses an unknown compression (${compression})`);
   }
@@ -103,7 +106,13 @@ export function decodeBlob(
   return plaintext;
 }
 
-function copyInto(source: Buffer, target: Buffer): Buffer {
-  source.copy(target);
-  return target;
+let openScratch: Buffer | undefined;
+
+/**
+ * Where a compressed blob is decrypted before it is decompressed: one buffer per thread, reused
+ * (decodeBlob is synchronous, so nothing else uses it meanwhile).
+ */
+function scratchFor(storedLength: number): Buffer {
+  if (!openScratch || openScratch.length < storedLength) openScratch = Buffer.allocUnsafeSlow(storedLength);
+  return openScratch;
 }
