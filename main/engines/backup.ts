@@ -29,7 +29,6 @@ import {
 } from "../repository/restore-point.js";
 import type { BackupSource, DiskSource } from "../sources/disk-source.js";
 import { ChunkBufferPool } from "../workers/buffer-pool.js";
-import { GarbageBudget } from "../workers/garbage.js";
 import { CodecPool, defaultWorkerCount } from "../workers/pool.js";
 import { ChangedRangeCursor, assertRangesFit } from "./changed-ranges.js";
 import { ProgressMeter, type PhaseListener, type ProgressListener } from "./progress.js";
@@ -79,7 +78,9 @@ interface Run {
   buffers: ChunkBufferPool;
   /** Moving share of recent chunks that were new; decides whether to hash and encode at once. */
   newShare: number;
-  garbage: GarbageBudget;
+  /** Recycled buffers for chunks as stored (compressed and sealed), each big enough for any. */
+  storedBuffers: ChunkBufferPool;
+  storedCapacity: number;
   /** Encodes chunk lists, which are small enough to do on this thread. */
   listEncoder: BlobEncoder;
 }
@@ -106,7 +107,8 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     window: 3 * workers + 2,
     buffers: new ChunkBufferPool(repo.config.chunkSize),
     newShare: parent ? 0 : 1,
-    garbage: new GarbageBudget(),
+    storedBuffers: new ChunkBufferPool(repo.config.chunkSize + repo.sealer.overhead),
+    storedCapacity: repo.config.chunkSize + repo.sealer.overhead,
     listEncoder: new BlobEncoder(repo.sealer),
     pool: new CodecPool(repo.keys, workers),
     writer: new BlobWriter(repo, index),
@@ -308,7 +310,8 @@ async function storeChunk(
   inFlight: Map<string, Promise<void>>,
 ): Promise<Buffer> {
   const length = data.length;
-  const speculative = run.newShare > 0.5 ? await run.pool.hashEncode(data) : undefined;
+  const storedBuffer = (): Buffer => run.storedBuffers.take(run.storedCapacity);
+  const speculative = run.newShare > 0.5 ? await run.pool.hashEncode(data, storedBuffer()) : undefined;
   const hashed = speculative ?? (await run.pool.hash(data));
   const id = hashed.id;
   const key = id.toString("hex");
@@ -317,14 +320,16 @@ async function storeChunk(
   run.newShare = run.newShare * 0.9 + (isNew ? 0.1 : 0);
   if (!isNew) {
     run.buffers.give(hashed.data);
+    if (speculative) run.storedBuffers.give(speculative.stored);
     await pending;
     return id;
   }
   const store = (async () => {
-    const blob = speculative ?? (await run.pool.encode(hashed.data));
+    const blob = speculative ?? (await run.pool.encode(hashed.data, storedBuffer()));
     run.buffers.give(blob.data);
+    // The pack writer has written the blob once add resolves, so its buffer can be reused.
     await run.writer.add(BlobType.data, id, length, blob);
-    run.garbage.spend(blob.stored.length);
+    run.storedBuffers.give(blob.stored);
   })();
   inFlight.set(key, store);
   try {

@@ -38,6 +38,10 @@ function transferable(...views: Uint8Array[]): ArrayBuffer[] {
   return [...out];
 }
 
+function intoBuffer(u: Uint8Array | null): Buffer | undefined {
+  return u ? asBuffer(u) : undefined;
+}
+
 function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuffer[] } {
   switch (req.op) {
     case "hash": {
@@ -46,18 +50,18 @@ function handle(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuff
     }
     case "encode": {
       // The plaintext goes back too, so that the main thread can reuse its buffer for the next read.
-      const blob = encoder.encode(req.data);
+      const blob = encoder.encode(req.data, intoBuffer(req.into));
       return {
         result: { op: "encode", stored: blob.stored, compression: blob.compression, data: req.data },
-        transfer: [blob.stored.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer],
+        transfer: transferable(blob.stored, req.data),
       };
     }
     case "hashEncode": {
       const id = sealer.chunkId(req.data);
-      const blob = encoder.encode(req.data);
+      const blob = encoder.encode(req.data, intoBuffer(req.into));
       return {
         result: { op: "hashEncode", id, stored: blob.stored, compression: blob.compression, data: req.data },
-        transfer: [blob.stored.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer],
+        transfer: transferable(blob.stored, req.data),
       };
     }
     case "decode": {

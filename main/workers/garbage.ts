@@ -3,7 +3,10 @@
  * that point to them, and it does that rarely here: the JS heap barely grows while gigabytes of
  * chunk data pass through. Up to 64 MiB of dead buffers per thread then pile up before V8's
  * external-memory limit forces a collection. With three threads that alone would break the
- * 200 MiB bound, so every thread that moves chunk data asks for a collection every 16 MiB.
+ * 200 MiB bound, so every thread that allocates buffers per chunk asks for a collection every
+ * 16 MiB: the workers (Node's cipher output), and random access reads, which keep their chunks.
+ * Backups and restores recycle their chunk buffers instead (buffer-pool.ts) and need none on the
+ * main thread.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";

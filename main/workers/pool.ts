@@ -62,10 +62,17 @@ export class CodecPool {
     return { id: Buffer.from(r.id.buffer, r.id.byteOffset, r.id.byteLength), data: toBuffer(r.data) };
   }
 
-  /** Compresses and seals a chunk. `data` is handed over to the worker and comes back as `data`. */
-  async encode(data: Uint8Array): Promise<{ stored: Buffer; compression: Compression; data: Buffer }> {
+  /**
+   * Compresses and seals a chunk. `data` is handed over to the worker and comes back as `data`;
+   * `into`, a recycled buffer with room for the stored blob, comes back as `stored`.
+   */
+  async encode(
+    data: Uint8Array,
+    into?: Uint8Array,
+  ): Promise<{ stored: Buffer; compression: Compression; data: Buffer }> {
     const own = ownBuffer(data);
-    const r = await this.run({ seq: 0, op: "encode", data: own }, [own.buffer as ArrayBuffer]);
+    const target = recyclable(into);
+    const r = await this.run({ seq: 0, op: "encode", data: own, into: target }, transferList(own, target));
     if (r.op !== "encode") throw new Error("worker answered the wrong operation");
     return { stored: toBuffer(r.stored), compression: r.compression, data: toBuffer(r.data) };
   }
@@ -73,9 +80,14 @@ export class CodecPool {
   /** Both at once: for chunks that are most likely new, one round trip instead of two. */
   async hashEncode(
     data: Uint8Array,
+    into?: Uint8Array,
   ): Promise<{ id: Buffer; stored: Buffer; compression: Compression; data: Buffer }> {
     const own = ownBuffer(data);
-    const r = await this.run({ seq: 0, op: "hashEncode", data: own }, [own.buffer as ArrayBuffer]);
+    const target = recyclable(into);
+    const r = await this.run(
+      { seq: 0, op: "hashEncode", data: own, into: target },
+      transferList(own, target),
+    );
     if (r.op !== "hashEncode") throw new Error("worker answered the wrong operation");
     return {
       id: toBuffer(r.id),
@@ -98,9 +110,7 @@ export class CodecPool {
     into?: Uint8Array,
   ): Promise<{ plaintext: Buffer; stored: Buffer }> {
     const own = ownBuffer(stored);
-    const target = into && isPageAlignedArrayBuffer(into.buffer) ? into : null;
-    const transfer = new Set([own.buffer as ArrayBuffer]);
-    if (target) transfer.add(target.buffer as ArrayBuffer);
+    const target = recyclable(into);
     const r = await this.run(
       {
         seq: 0,
@@ -112,7 +122,7 @@ export class CodecPool {
         what,
         into: target,
       },
-      [...transfer],
+      transferList(own, target),
     );
     if (r.op !== "decode") throw new Error("worker answered the wrong operation");
     return { plaintext: toBuffer(r.plaintext), stored: toBuffer(r.stored) };
@@ -170,6 +180,15 @@ export class CodecPool {
       job.pending.reject(new SnapferryError("cancelled", "the operation was stopped"));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** A buffer the worker may write into and hand back: only the recycled page-aligned ones. */
+function recyclable(into: Uint8Array | undefined): Uint8Array | null {
+  return into && isPageAlignedArrayBuffer(into.buffer) ? into : null;
+}
+
+function transferList(...views: (Uint8Array | null)[]): ArrayBuffer[] {
+  return [...new Set(views.flatMap((v) => (v ? [v.buffer as ArrayBuffer] : [])))];
 }
 
 function toBuffer(u: Uint8Array): Buffer {

@@ -8,8 +8,9 @@ export interface WorkerSetup {
 
 export type WorkerRequest =
   | { seq: number; op: "hash"; data: Uint8Array }
-  | { seq: number; op: "encode"; data: Uint8Array }
-  | { seq: number; op: "hashEncode"; data: Uint8Array }
+  /** `into`: a recycled buffer for the stored blob, which comes back as `stored`. */
+  | { seq: number; op: "encode"; data: Uint8Array; into: Uint8Array | null }
+  | { seq: number; op: "hashEncode"; data: Uint8Array; into: Uint8Array | null }
   | {
       seq: number;
       op: "decode";
