@@ -14,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { busyCpuSeconds, identical, measure, syncDisks, warmCache } from "./measure.js";
 import { FORMATS, type FormatSpec, type FormatsOptions } from "./formats.js";
+import { formatNotes, markdownTable, parityLine } from "./markdown-table.js";
 
 const MiB = 1024 * 1024;
 const SNAPFERRY_CLI = fileURLToPath(new URL("../main/cli/main.js", import.meta.url));
@@ -133,29 +134,15 @@ export function convertTable(rows: ConvertRow[]): string {
     r.qemuSeconds?.toFixed(2) ?? "",
     r.qemuNoSyncSeconds?.toFixed(2) ?? "",
     r.snapferryRssMiB?.toFixed(0) ?? "",
-    [
-      ...(r.othersCpu.length
-        ? [`others busy in ${r.othersCpu.length} (up to ${Math.max(...r.othersCpu).toFixed(1)} CPU s)`]
-        : []),
-      ...(r.failed ? [r.failed] : []),
-    ].join("; "),
+    formatNotes(r.othersCpu, r.failed),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
-  const numeric = (i: number): boolean => i >= 1 && i <= 7;
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
-  return [line(header), rule, ...body.map(line)].join("\n");
+  return markdownTable(header, body, (i) => i >= 1 && i <= 7);
 }
 
 export function convertTargetLines(rows: ConvertRow[]): string[] {
   return rows
     .filter((r) => r.parityTarget)
-    .map((r) => {
-      const x = ratio(r);
-      const verdict = x === undefined ? "UNKNOWN" : x >= 1 ? "PASS" : "FAIL";
-      return `${verdict}  ${r.label} to raw >= qemu-img convert -O raw (+ sync): ${x === undefined ? "not measured" : `${x.toFixed(2)}x`}`;
-    });
+    .map((r) => parityLine(ratio(r), `${r.label} to raw >= qemu-img convert -O raw (+ sync)`));
 }
 
 export const CONVERT_METHOD = [

@@ -20,6 +20,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatNotes, markdownTable, parityLine } from "./markdown-table.js";
 import { busyCpuSeconds, diskUsage, measure, warmCache } from "./measure.js";
 
 const MiB = 1024 * 1024;
@@ -307,22 +308,10 @@ export function formatsTable(rows: FormatRow[]): string {
       r.snapferrySeconds?.toFixed(2) ?? "",
       r.qemuSeconds?.toFixed(2) ?? "",
       r.snapferryRssMiB?.toFixed(0) ?? "",
-      [
-        ...(r.othersCpu.length
-          ? [
-              `others busy in ${r.othersCpu.length} measurement${r.othersCpu.length === 1 ? "" : "s"} (up to ${Math.max(...r.othersCpu).toFixed(1)} CPU s)`,
-            ]
-          : []),
-        ...(r.failed ? [r.failed] : []),
-      ].join("; "),
+      formatNotes(r.othersCpu, r.failed),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
-  const numeric = (i: number): boolean => i >= 1 && i <= 9;
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
-  return [line(header), rule, ...body.map(line)].join("\n");
+  return markdownTable(header, body, (i) => i >= 1 && i <= 9);
 }
 
 /** "parity or better with qemu-img for raw, flat VMDK and uncompressed qcow2", one line per format. */
@@ -330,10 +319,9 @@ export function formatTargetLines(rows: FormatRow[]): string[] {
   return rows
     .filter((r) => r.parityTarget)
     .map((r) => {
-      const x = ratio(r);
-      const verdict = x === undefined ? "UNKNOWN" : x >= 1 ? "PASS" : "FAIL";
       const y = ratio(r, true);
-      return `${verdict}  ${r.label} read speed >= qemu-img's: ${x === undefined ? "not measured" : `${x.toFixed(2)}x`}${y === undefined ? "" : ` (${y.toFixed(2)}x without Node's startup)`}`;
+      const extra = y === undefined ? "" : ` (${y.toFixed(2)}x without Node's startup)`;
+      return parityLine(ratio(r), `${r.label} read speed >= qemu-img's`, extra);
     });
 }
 

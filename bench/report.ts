@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { markdownTable } from "./markdown-table.js";
 import { CODEC_BACKUP_LIMIT, CODEC_RESTORE_LIMIT } from "./peers.js";
 
 export interface Row {
@@ -110,11 +111,7 @@ export function table(rows: Row[], imageBytes: number): string {
       [...r.notes, ...(r.failed ? [r.failed.split("\n")[0] ?? ""] : [])].join("; "),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (i >= 2 && i <= 9 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => (i >= 2 && i <= 9 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
-  return [line(header), rule, ...body.map(line)].join("\n");
+  return markdownTable(header, body, (i) => i >= 2 && i <= 9);
 }
 
 export interface TargetCheck {
