@@ -38,17 +38,22 @@ function best(current: number | undefined, seconds: number): number {
   return current === undefined ? seconds : Math.min(current, seconds);
 }
 
-/** One round of one format: each tool writes a fresh raw file after the disks were flushed. */
+/**
+ * One round of one format: each tool writes a fresh raw file after the disks were flushed. Which
+ * tool goes first alternates from round to round (`qemuFirst`), so that neither always meets the
+ * disk just after the other's writeback.
+ */
 function measureConversion(
   o: FormatsOptions,
   dir: string,
   f: FormatSpec,
   row: ConvertRow,
-  checkOutput: boolean,
+  round: number,
 ): void {
   const src = path.join(dir, f.file);
   const out = path.join(o.outDir, "work", `convert-${f.id}.raw`);
   const reference = path.join(dir, "disk.raw");
+  const checkOutput = round === 1;
   const timed = (argv: string[]): ReturnType<typeof measure> => {
     const cpuBefore = busyCpuSeconds();
     const m = measure(argv, { logFile: o.logFile, cwd: dir });
@@ -61,21 +66,27 @@ function measureConversion(
     [f.file, ...f.extra].forEach((x) => warmCache(path.join(dir, x)));
     syncDisks();
   };
-
-  fresh();
-  const snap = timed([process.execPath, SNAPFERRY_CLI, "convert", src, out, "--format", "raw"]);
-  if (checkOutput && !identical(out, reference))
-    throw new Error(`Snapferry's raw output of ${f.file} differs`);
-  row.snapferrySeconds = best(row.snapferrySeconds, snap.seconds);
-  row.snapferryRssMiB = Math.max(row.snapferryRssMiB ?? 0, snap.peakRssMiB);
-
-  fresh();
-  const qemu = timed(["qemu-img", "convert", "-f", f.qemu, "-O", "raw", src, out]);
-  const sync = timed(["sync", out]);
-  if (checkOutput && !identical(out, reference))
-    throw new Error(`qemu-img's raw output of ${f.file} differs`);
-  row.qemuNoSyncSeconds = best(row.qemuNoSyncSeconds, qemu.seconds);
-  row.qemuSeconds = best(row.qemuSeconds, qemu.seconds + sync.seconds);
+  const check = (tool: string): void => {
+    if (checkOutput && !identical(out, reference))
+      throw new Error(`${tool}'s raw output of ${f.file} differs`);
+  };
+  const snapferry = (): void => {
+    fresh();
+    const snap = timed([process.execPath, SNAPFERRY_CLI, "convert", src, out, "--format", "raw"]);
+    check("Snapferry");
+    row.snapferrySeconds = best(row.snapferrySeconds, snap.seconds);
+    row.snapferryRssMiB = Math.max(row.snapferryRssMiB ?? 0, snap.peakRssMiB);
+  };
+  const qemuImg = (): void => {
+    fresh();
+    const qemu = timed(["qemu-img", "convert", "-f", f.qemu, "-O", "raw", src, out]);
+    const sync = timed(["sync", out]);
+    check("qemu-img");
+    row.qemuNoSyncSeconds = best(row.qemuNoSyncSeconds, qemu.seconds);
+    row.qemuSeconds = best(row.qemuSeconds, qemu.seconds + sync.seconds);
+  };
+  const qemuFirst = round % 2 === 0;
+  (qemuFirst ? [qemuImg, snapferry] : [snapferry, qemuImg]).forEach((measureTool) => measureTool());
   rmSync(out, { force: true });
 }
 
@@ -94,7 +105,7 @@ export function runConversions(o: FormatsOptions, dir: string): ConvertRow[] {
       const row = rows[i];
       if (!row || row.failed) return;
       try {
-        measureConversion(o, dir, f, row, round === 1);
+        measureConversion(o, dir, f, row, round);
       } catch (err) {
         row.failed = String(err instanceof Error ? err.message : err).split("\n")[0];
         o.say(`  ${f.label} FAILED: ${row.failed}`);
@@ -147,7 +158,7 @@ export function convertTargetLines(rows: ConvertRow[]): string[] {
 
 export const CONVERT_METHOD = [
   "Method: `snapferry convert SRC OUT --format raw` against `qemu-img convert -f FMT -O raw SRC OUT` followed by `sync OUT`, on the same copies,",
-  "page cache warm for the source, disks flushed (`sync`) before each. Both write the same sparse raw file (compared with `cmp` in the first round).",
+  "page cache warm for the source, disks flushed (`sync`) before each, the tool that goes first alternating from round to round. Both write the same sparse raw file (compared with `cmp` in the first round).",
   "Snapferry syncs its output before renaming it into place; qemu-img does not sync at all, so `sync OUT` gives it the same durable end state",
   '(its time without that sync is in the "alone" column). Whole processes, Node\'s startup included. ratio = qemu-img + sync time / Snapferry time.',
 ].join(" ");
