@@ -55,6 +55,7 @@ export const imageCommands: Record<string, Command> = {
         format: (await import("../services/image-service.js")).parseWriteFormat(formatText),
         overwrite: ctx.values.overwrite === true,
         onProgress: (e) => ctx.out.progress(e),
+        signal: ctx.signal,
       });
       ctx.out.endProgress();
       if (ctx.out.json)

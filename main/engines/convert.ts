@@ -4,8 +4,10 @@
  *
  * Several pieces are read at once while earlier ones are written, in disk order (the writers
  * need it), into a fixed set of reused buffers: reading and writing overlap, and a large disk
- * costs no more memory than a small one.
+ * costs no more memory than a small one. A cancelled or failed conversion removes its partial
+ * file; the target appears only complete.
  */
+import { CancelledError } from "../common/errors.js";
 import type { DiskImageReader, WriteFormat } from "../formats/disk-image.js";
 import { createDiskImageWriter } from "../formats/writers.js";
 import { ChunkBufferPool } from "../workers/buffer-pool.js";
@@ -23,6 +25,7 @@ export async function convertImage(
   target: string,
   format: WriteFormat,
   onProgress?: ProgressListener,
+  signal?: AbortSignal,
 ): Promise<{ bytesRead: number; bytesWritten: number }> {
   const writer = await createDiskImageWriter(format, target, reader.virtualSize);
   const meter = new ProgressMeter("restore", reader.virtualSize, onProgress);
@@ -60,6 +63,8 @@ export async function convertImage(
       }
       const end = extent.offset + extent.length;
       for (let at = extent.offset; at < end; at += PIECE) {
+        if (signal?.aborted)
+          throw new CancelledError("the conversion", `Nothing was left behind: ${target} was not written.`);
         const length = Math.min(PIECE, end - at);
         await window.run(() => copyPiece(at, length));
       }

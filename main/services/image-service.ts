@@ -60,11 +60,18 @@ export async function convert(request: {
   format: WriteFormat;
   overwrite?: boolean;
   onProgress?: ProgressListener;
+  signal?: AbortSignal;
 }): Promise<{ bytesRead: number; bytesWritten: number; info: ImageInfo }> {
   await existing(request.output, request.overwrite ?? false);
   const reader = await openDiskImage(path.resolve(request.input));
   try {
-    const result = await convertImage(reader, request.output, request.format, request.onProgress);
+    const result = await convertImage(
+      reader,
+      request.output,
+      request.format,
+      request.onProgress,
+      request.signal,
+    );
     return { ...result, info: reader.info };
   } finally {
     await reader.close();

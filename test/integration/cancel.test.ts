@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, writeSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { SeededBytes } from "../../main/demo/disk-image.js";
@@ -47,5 +47,38 @@ describe("Ctrl-C during a backup", () => {
     await cliOk(["restore", "--repo", repo, result.restorePoint, "--target", path.join(tmp.dir, "out.img")]);
     execFileSync("cmp", [image, path.join(tmp.dir, "out.img")]);
     await cliOk(["check", "--repo", repo, "--read-data"]);
+  });
+
+  it("stops a conversion at Ctrl-C and leaves no file behind", async () => {
+    const image = path.join(tmp.dir, "convert-in.img");
+    const rng = new SeededBytes("cancel-convert");
+    const fd = openSync(image, "w");
+    for (let i = 0; i < 64; i++) writeSync(fd, rng.bytes(8 << 20));
+    closeSync(fd);
+    const out = path.join(tmp.dir, "converted.qcow2");
+
+    const child = startCli(["convert", image, out, "--format", "qcow2", "--json"]);
+    let stdout = "";
+    let stderr = "";
+    let interrupted = false;
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      const done = [...stdout.matchAll(/"bytesDone":(\d+)/g)].map((m) => Number(m[1])).at(-1) ?? 0;
+      if (!interrupted && done > 0) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+    assert.ok(interrupted, "the conversion finished before it could be interrupted");
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /the conversion was cancelled/);
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(
+      readdirSync(tmp.dir).filter((f) => f.includes("converted")),
+      [],
+      "no partial file is left",
+    );
   });
 });
