@@ -2,8 +2,12 @@
  * Reads a disk's partition table ourselves, because 7-Zip shows a multi-partition disk only as
  * "0.img", "1.img" and cannot tell us which is which. Handles MBR (four primary entries plus the
  * chain of EBRs inside an extended partition) and GPT (protective MBR, header and entry array,
- * both CRC32-checked, falling back to the backup header at the end of the disk). Sectors are
- * 512 bytes: the disks we back up are virtual disks, which use 512-byte logical sectors.
+ * both CRC32-checked, falling back to the backup header at the end of the disk).
+ *
+ * Sectors are 512 bytes, what virtual disks almost always present, except for a GPT found with
+ * 4096-byte sectors (a Hyper-V VHDX can have 4 KiB logical sectors, and Generation 2 VMs use
+ * GPT): its header is then at byte 4096 instead of 512, and every LBA counts 4 KiB. An MBR disk
+ * with 4 KiB sectors cannot be told from a 512-byte one by its table alone and is read as 512.
  *
  * Pure: it reads through a callback, so unit tests feed it Buffers.
  */
@@ -12,6 +16,8 @@ import { CorruptDataError, SnapferryError } from "../common/errors.js";
 import { MBR_EXTENDED_TYPES, MBR_PROTECTIVE_GPT, gptTypeName, mbrTypeName } from "./partition-types.js";
 
 export const SECTOR = 512;
+/** The sector sizes a GPT is looked for with, in this order. */
+const GPT_SECTOR_SIZES = [512, 4096] as const;
 /** EBR chains longer than this are loops or garbage; Linux itself stops far below. */
 const MAX_LOGICAL = 256;
 /** GPT entry arrays larger than this are garbage (the usual one is 128 × 128 bytes = 16 KiB). */
@@ -195,18 +201,22 @@ interface GptHeader {
 }
 
 async function readGpt(read: ByteReader, diskSize: number, label: string): Promise<PartitionTable> {
-  const lastLba = Math.floor(diskSize / SECTOR) - 1;
   const problems: string[] = [];
-  for (const [lba, which] of [
-    [1, "primary"],
-    [lastLba, "backup"],
-  ] as const) {
-    try {
-      const header = parseGptHeader(await read(lba * SECTOR, SECTOR), lba, lastLba, label);
-      return { scheme: "gpt", partitions: await readGptEntries(read, header, lastLba, label) };
-    } catch (err) {
-      if (!(err instanceof SnapferryError)) throw err;
-      problems.push(`${which}: ${err.message.replace(`${label}: `, "")}`);
+  for (const sectorSize of GPT_SECTOR_SIZES) {
+    const lastLba = Math.floor(diskSize / sectorSize) - 1;
+    if (lastLba < 2) continue;
+    for (const [lba, which] of [
+      [1, "primary"],
+      [lastLba, "backup"],
+    ] as const) {
+      try {
+        const disk: GptDisk = { read, sectorSize, lastLba, label };
+        const header = parseGptHeader(await read(lba * sectorSize, sectorSize), lba, disk);
+        return { scheme: "gpt", partitions: await readGptEntries(header, disk) };
+      } catch (err) {
+        if (!(err instanceof SnapferryError)) throw err;
+        problems.push(`${which} with ${sectorSize}-byte sectors: ${err.message.replace(`${label}: `, "")}`);
+      }
     }
   }
   throw new CorruptDataError(
@@ -215,10 +225,19 @@ async function readGpt(read: ByteReader, diskSize: number, label: string): Promi
   );
 }
 
-function parseGptHeader(sector: Buffer, lba: number, lastLba: number, label: string): GptHeader {
+/** What reading a GPT needs to know about its disk. */
+interface GptDisk {
+  read: ByteReader;
+  sectorSize: number;
+  lastLba: number;
+  label: string;
+}
+
+function parseGptHeader(sector: Buffer, lba: number, disk: GptDisk): GptHeader {
+  const { label, lastLba, sectorSize } = disk;
   if (sector.toString("latin1", 0, 8) !== "EFI PART") throw tableError(label, "GPT header signature missing");
   const headerSize = sector.readUInt32LE(12);
-  if (headerSize < 92 || headerSize > SECTOR)
+  if (headerSize < 92 || headerSize > sectorSize)
     throw tableError(label, `GPT header size ${headerSize} is invalid`);
   const copy = Buffer.from(sector.subarray(0, headerSize));
   copy.writeUInt32LE(0, 16);
@@ -243,20 +262,16 @@ function parseGptHeader(sector: Buffer, lba: number, lastLba: number, label: str
       `GPT entry array of ${header.count} × ${header.entrySize} bytes is not plausible`,
     );
   }
-  const arraySectors = Math.ceil((header.count * header.entrySize) / SECTOR);
+  const arraySectors = Math.ceil((header.count * header.entrySize) / sectorSize);
   if (header.entriesLba < 1 || header.entriesLba + arraySectors - 1 > lastLba) {
     throw tableError(label, `GPT entry array at sector ${header.entriesLba} lies outside the disk`);
   }
   return header;
 }
 
-async function readGptEntries(
-  read: ByteReader,
-  h: GptHeader,
-  lastLba: number,
-  label: string,
-): Promise<PartitionInfo[]> {
-  const array = await read(h.entriesLba * SECTOR, h.count * h.entrySize);
+async function readGptEntries(h: GptHeader, disk: GptDisk): Promise<PartitionInfo[]> {
+  const { label, lastLba, sectorSize } = disk;
+  const array = await disk.read(h.entriesLba * sectorSize, h.count * h.entrySize);
   if (crc32(array) !== h.entriesCrc) throw new CorruptDataError(`${label}: GPT entry array CRC32 mismatch`);
   const out: PartitionInfo[] = [];
   for (let i = 0; i < h.count; i++) {
@@ -271,8 +286,8 @@ async function readGptEntries(
     const name = e.toString("utf16le", 56, 128).replace(/\0.*$/s, "");
     out.push({
       number: i + 1,
-      start: first * SECTOR,
-      size: (last - first + 1) * SECTOR,
+      start: first * sectorSize,
+      size: (last - first + 1) * sectorSize,
       type: gptTypeName(type),
       scheme: "gpt",
       ...(name ? { name } : {}),

@@ -14,6 +14,7 @@ import { TEST_PASSWORD, cliOk, requireTool, runCli } from "../support/cli.js";
 import {
   GPT_BASIC_DATA,
   MiB,
+  assemble4KnGptDisk,
   assembleDisk,
   ext4Partition,
   fatPartition,
@@ -35,7 +36,7 @@ describe("file-level restore", () => {
   const tempDir = path.join(tmp.dir, "flr-temp");
   const random = randomBytes(1536 * 1024);
   const ntfsBytes = randomBytes(300 * 1024);
-  const rp = { mbr: "", gpt: "", logical: "", whole: "", blank: "" };
+  const rp = { mbr: "", gpt: "", gpt4k: "", logical: "", whole: "", blank: "" };
   const files = (args: string[]): string[] => ["files", ...args, "--repo", repo, "--temp-dir", tempDir];
 
   before(async () => {
@@ -66,9 +67,11 @@ describe("file-level restore", () => {
       { file: p("fat16.img"), start: 22 * MiB, size: 12 * MiB, type: "e" },
       { file: p("ntfs.img"), start: 35 * MiB, size: 10 * MiB, type: "7" },
     ]);
+    assemble4KnGptDisk(p("gpt4k.img"), 24 * MiB, { file: p("ext4.img"), start: MiB, size: 20 * MiB });
     await cliOk(["init", "--repo", repo, "--chunk-size", "256K"]);
     rp.mbr = (await backupJson(repo, p("mbr.img"))).restorePoint;
     rp.gpt = (await backupJson(repo, p("gpt.img"))).restorePoint;
+    rp.gpt4k = (await backupJson(repo, p("gpt4k.img"))).restorePoint;
     rp.logical = (await backupJson(repo, p("logical.img"))).restorePoint;
     // A file system without a partition table, and a partition with no file system in it.
     rp.whole = (await backupJson(repo, p("ext4.img"))).restorePoint;
@@ -214,6 +217,15 @@ describe("file-level restore", () => {
     assert.equal(statSync(path.join(target, "REPORT.TXT")).mtime.toISOString(), FAT_TIME.toISOString());
     assert.equal(sha(readFileSync(path.join(target, "RANDOM.BIN"))), sha(random.subarray(0, 700_000)));
     assert.equal(sha(readFileSync(path.join(target, "big.bin"))), sha(ntfsBytes));
+    noTempLeft();
+  });
+
+  it("browses a GPT disk with 4096-byte sectors and extracts from it", async () => {
+    const etc = await cliOk(files(["ls", rp.gpt4k, "/etc"]));
+    assert.equal(etc.stdout.trim(), "f          20 2020-01-02T03:04:05Z /etc/hosts");
+    const target = path.join(tmp.dir, "out-gpt4k");
+    await cliOk(files(["get", rp.gpt4k, "/data/random.bin", "--target", target]));
+    assert.equal(sha(readFileSync(path.join(target, "random.bin"))), sha(random));
     noTempLeft();
   });
 

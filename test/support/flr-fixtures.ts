@@ -101,6 +101,24 @@ export function assembleDisk(image: string, size: number, label: "dos" | "gpt", 
   for (const p of parts) if (p.file) copyInto(p.file, image, p.start);
 }
 
+/**
+ * A GPT disk with 4096-byte logical sectors, as a 4Kn VHDX presents, with one Linux partition:
+ * written by fdisk -b 4096 (sfdisk here has no sector-size option), so the header sits at byte
+ * 4096 and every LBA counts 4 KiB.
+ */
+export function assemble4KnGptDisk(
+  image: string,
+  size: number,
+  part: { file: string; start: number; size: number },
+): void {
+  requireTool("fdisk", "fdisk");
+  blank(image, size);
+  const script = ["g", "n", "1", String(part.start / 4096), `+${part.size / MiB}M`, "w", ""].join("\n");
+  const r = spawnSync("fdisk", ["-b", "4096", image], { input: script });
+  if (r.status !== 0) throw new Error(`fdisk failed: ${r.stderr.toString()}`);
+  copyInto(part.file, image, part.start);
+}
+
 /** Copies `from` into `to` at `offset`, skipping all-zero blocks so `to` stays sparse. */
 function copyInto(from: string, to: string, offset: number): void {
   const src = openSync(from, "r");

@@ -43,11 +43,14 @@ interface GptPart {
   name?: string;
 }
 
-/** A GPT disk: protective MBR, primary header + array at LBA 1–33, backup array + header at the end. */
-function gptDisk(size: number, parts: GptPart[], count = 128): Buffer {
+/**
+ * A GPT disk: protective MBR, primary header + array at LBA 1-33, backup array + header at the
+ * end, with `sector`-byte LBAs (512, or 4096 as on a 4Kn disk).
+ */
+function gptDisk(size: number, parts: GptPart[], count = 128, sector = 512): Buffer {
   const disk = Buffer.alloc(size);
-  const lastLba = size / 512 - 1;
-  writeMbr(disk, 0, [{ type: 0xee, first: 1, sectors: lastLba }]);
+  const lastLba = size / sector - 1;
+  writeMbr(disk, 0, [{ type: 0xee, first: 1, sectors: Math.min(lastLba, 0xffffffff) }]);
   const array = Buffer.alloc(count * 128);
   parts.forEach((p, i) => {
     const e = array.subarray(i * 128);
@@ -57,16 +60,16 @@ function gptDisk(size: number, parts: GptPart[], count = 128): Buffer {
     e.writeBigUInt64LE(BigInt(p.last), 40);
     if (p.name) e.write(p.name, 56, "utf16le");
   });
-  const arraySectors = Math.ceil(array.length / 512);
+  const arraySectors = Math.ceil(array.length / sector);
   const header = (lba: number, alternate: number, arrayLba: number): Buffer => {
-    const h = Buffer.alloc(512);
+    const h = Buffer.alloc(sector);
     h.write("EFI PART", 0, "latin1");
     h.writeUInt32LE(0x10000, 8);
     h.writeUInt32LE(92, 12);
     h.writeBigUInt64LE(BigInt(lba), 24);
     h.writeBigUInt64LE(BigInt(alternate), 32);
-    h.writeBigUInt64LE(34n, 40);
-    h.writeBigUInt64LE(BigInt(lastLba - 33), 48);
+    h.writeBigUInt64LE(BigInt(2 + arraySectors), 40);
+    h.writeBigUInt64LE(BigInt(lastLba - 1 - arraySectors), 48);
     h.writeBigUInt64LE(BigInt(arrayLba), 72);
     h.writeUInt32LE(count, 80);
     h.writeUInt32LE(128, 84);
@@ -74,10 +77,10 @@ function gptDisk(size: number, parts: GptPart[], count = 128): Buffer {
     h.writeUInt32LE(crc32(h.subarray(0, 92)), 16);
     return h;
   };
-  header(1, lastLba, 2).copy(disk, 512);
-  array.copy(disk, 2 * 512);
-  array.copy(disk, (lastLba - arraySectors) * 512);
-  header(lastLba, 1, lastLba - arraySectors).copy(disk, lastLba * 512);
+  header(1, lastLba, 2).copy(disk, sector);
+  array.copy(disk, 2 * sector);
+  array.copy(disk, (lastLba - arraySectors) * sector);
+  header(lastLba, 1, lastLba - arraySectors).copy(disk, lastLba * sector);
   return disk;
 }
 
@@ -193,6 +196,19 @@ describe("partition tables", () => {
       t.partitions.map((p) => p.name),
       ["EFI System Partition", "root"],
     );
+  });
+
+  it("reads a GPT on a disk with 4096-byte sectors, where every LBA counts 4 KiB", async () => {
+    const disk = gptDisk(16 * MiB, [{ type: LINUX, first: 256, last: 3839, name: "data" }], 128, 4096);
+    const table = await parse(disk);
+    assert.equal(table.scheme, "gpt");
+    assert.deepEqual(
+      table.partitions.map((p) => [p.number, p.start, p.size, p.name]),
+      [[1, 256 * 4096, 3584 * 4096, "data"]],
+    );
+    // With its primary header damaged, the backup at the last 4 KiB sector is used.
+    flip(disk, 4096 + 60);
+    assert.equal((await parse(disk)).partitions[0]?.start, 256 * 4096);
   });
 
   it("falls back to the backup GPT when the primary header's CRC is wrong", async () => {
