@@ -73,7 +73,9 @@ export async function readChunk(
     const into = recycle && fits ? reading.plaintextBuffers.take(loc.rawLength) : undefined;
     if (!into) reading.garbage.spend(loc.rawLength);
     const decoded = await reading.pool.decode(stored, loc.compression, loc.rawLength, id, name, into);
-    reading.storedBuffers.give(decoded.stored);
+    // An unencrypted, uncompressed chunk read without `into` is a view of its stored bytes:
+    // that buffer goes back to the pool only when the plaintext lives elsewhere.
+    if (decoded.plaintext.buffer !== decoded.stored.buffer) reading.storedBuffers.give(decoded.stored);
     return decoded.plaintext;
   } catch (err) {
     if (err instanceof CorruptDataError) throw new CorruptDataError(`${where}: ${err.message}`);

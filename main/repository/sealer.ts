@@ -75,7 +75,11 @@ export class Sealer {
       if (!sum.equals(bytes.subarray(bytes.length - CHECKSUM_SIZE))) {
         throw new CorruptDataError(`${what} is damaged (checksum mismatch)`);
       }
-      return body;
+      // Without `into`, the plaintext is a view of `sealed`: the caller must not reuse `sealed`
+      // while it uses the result.
+      if (!into || into.length < body.length) return body;
+      body.copy(into);
+      return into.subarray(0, body.length);
     }
     const nonce = bytes.subarray(0, NONCE_SIZE);
     const tag = bytes.subarray(bytes.length - TAG_SIZE);

@@ -90,6 +90,35 @@ describe("random access to a stored disk", () => {
     assert.ok(again.equals(bytes.subarray(CHUNK * 4 + 10, CHUNK * 4 + 20)), "a failed chunk is not cached");
   });
 
+  it("keeps chunks it has read intact in an unencrypted repository while it reads others", async () => {
+    // Unencrypted and incompressible, a chunk's plaintext is its stored bytes: the buffer those
+    // were read into must not be reused for the next chunk while the first is cached.
+    const plain = path.join(tmp.dir, "repo-plain");
+    await cliOk(["init", "--repo", plain, "--chunk-size", "256K", "--encryption", "none"]);
+    const plainRp = (await backupJson(plain, image)).restorePoint;
+    const disk = await openStoredDisk({
+      repo: plain,
+      password: () => Promise.resolve(TEST_PASSWORD),
+      restorePoint: plainRp.slice(0, 8),
+      operation: "test",
+    });
+    const check = async (at: number): Promise<void> => {
+      const length = Math.min(CHUNK, SIZE - at);
+      const got = await disk.disk.read(at, length);
+      assert.ok(got.equals(bytes.subarray(at, at + length)), `chunk at ${at}`);
+    };
+    try {
+      // Each chunk again right after its neighbour: the first comes from the cache then.
+      for (let at = 0; at + CHUNK < SIZE; at += CHUNK) {
+        await check(at);
+        await check(at + CHUNK);
+        await check(at);
+      }
+    } finally {
+      await disk.close();
+    }
+  });
+
   it("names the disks when asked for one the restore point lacks", async () => {
     await assert.rejects(
       openStoredDisk({
