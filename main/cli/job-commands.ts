@@ -3,7 +3,6 @@ import { readFile, writeFile } from "node:fs/promises";
 import { UsageError } from "../common/errors.js";
 import { formatBytes } from "../common/size.js";
 import type { JobResult } from "../jobs/job-runner.js";
-import { describeSchedule, nextRun } from "../jobs/schedule.js";
 import { str, type Command, type CommandContext } from "./command.js";
 
 export const jobCommands: Record<string, Command> = {
@@ -22,6 +21,8 @@ export const jobCommands: Record<string, Command> = {
         );
       }
       const { openCliAppContext } = await import("../services/cli-app-context.js");
+      // Loaded here, not at the top: croner would otherwise load with every command.
+      const { describeSchedule, nextRun } = await import("../jobs/schedule.js");
       const jobs = await import("../services/job-service.js");
       const app = await openCliAppContext((m) => process.stderr.write(`snapferry: ${m}\n`));
       try {

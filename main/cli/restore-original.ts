@@ -6,8 +6,8 @@
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../common/errors.js";
 import { formatBytes } from "../common/size.js";
-import { formatDatastorePath } from "../sources/vsphere/datastore-http.js";
-import { filesOf } from "../sources/vsphere/vm-disk-files.js";
+import type { DatastorePath } from "../sources/vsphere/datastore-http.js";
+import type { DiskFiles } from "../sources/vsphere/vm-disk-files.js";
 import { parseVsphereUrl, type VsphereLocation } from "../sources/vsphere/vsphere-url.js";
 import type { RepoRef } from "../services/repository-service.js";
 import type { OriginalRestorePlan, OriginalRestoreResult } from "../services/vsphere-restore-original.js";
@@ -61,6 +61,7 @@ export async function restoreToOriginalIfAsked(
   const disk = count(ctx, "disk");
   // Loaded only when used: the CLI starts faster and smaller for every other command.
   const { restoreToOriginalVm } = await import("../services/vsphere-restore-original.js");
+  const paths = await datastorePaths();
   const result = await restoreToOriginalVm({
     ...ref,
     restorePoint,
@@ -68,13 +69,13 @@ export async function restoreToOriginalIfAsked(
     ...(disk !== undefined ? { disk } : {}),
     keepOld: ctx.values["keep-old"] === true,
     connect: (location) => connectFromCli(location, ctx),
-    confirm: (plan) => confirm(ctx, plan),
+    confirm: (plan) => confirm(ctx, plan, paths),
     onProgress: (e) => ctx.out.progress(e),
     onNote: (note) => (ctx.out.json ? ctx.out.object({ note }) : process.stderr.write(`note: ${note}\n`)),
     signal: ctx.signal,
   });
   ctx.out.endProgress();
-  printResult(ctx, result);
+  printResult(ctx, result, paths);
   // The disks are restored, but a VM that was running is not: scripts must notice.
   if (result.powerOnError !== undefined) process.exitCode = 1;
   return true;
@@ -91,13 +92,17 @@ function serverOption(ctx: CommandContext): VsphereLocation | undefined {
   return location;
 }
 
-async function confirm(ctx: CommandContext, plan: OriginalRestorePlan): Promise<boolean> {
+async function confirm(
+  ctx: CommandContext,
+  plan: OriginalRestorePlan,
+  paths: DatastorePaths,
+): Promise<boolean> {
   if (ctx.values.yes === true) return true;
   if (ctx.out.json) {
-    ctx.out.object({ plan: planJson(plan) });
+    ctx.out.object({ plan: planJson(plan, paths) });
     return false;
   }
-  for (const line of planText(plan)) ctx.out.line(line);
+  for (const line of planText(plan, paths)) ctx.out.line(line);
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -110,7 +115,24 @@ async function confirm(ctx: CommandContext, plan: OriginalRestorePlan): Promise<
   }
 }
 
-export function planText(plan: OriginalRestorePlan): string[] {
+/** The datastore path helpers; they load the VMDK parser, so only --to-original loads them. */
+interface DatastorePaths {
+  formatDatastorePath: (p: DatastorePath) => string;
+  filesOf: (disk: DiskFiles) => DatastorePath[];
+}
+
+async function datastorePaths(): Promise<DatastorePaths> {
+  const [{ formatDatastorePath }, { filesOf }] = await Promise.all([
+    import("../sources/vsphere/datastore-http.js"),
+    import("../sources/vsphere/vm-disk-files.js"),
+  ]);
+  return { formatDatastorePath, filesOf };
+}
+
+export function planText(
+  plan: OriginalRestorePlan,
+  { formatDatastorePath, filesOf }: DatastorePaths,
+): string[] {
   const rp = plan.restorePoint;
   const power =
     plan.powerState === "poweredOn"
@@ -134,7 +156,10 @@ export function planText(plan: OriginalRestorePlan): string[] {
   ];
 }
 
-function planJson(plan: OriginalRestorePlan): Record<string, unknown> {
+function planJson(
+  plan: OriginalRestorePlan,
+  { formatDatastorePath }: DatastorePaths,
+): Record<string, unknown> {
   return {
     restorePoint: plan.restorePoint.id,
     server: plan.server,
@@ -150,11 +175,11 @@ function planJson(plan: OriginalRestorePlan): Record<string, unknown> {
   };
 }
 
-function printResult(ctx: CommandContext, result: OriginalRestoreResult): void {
+function printResult(ctx: CommandContext, result: OriginalRestoreResult, paths: DatastorePaths): void {
   const { plan } = result;
   if (ctx.out.json) {
     ctx.out.object({
-      ...planJson(plan),
+      ...planJson(plan, paths),
       disks: result.disks,
       poweredOn: result.poweredOn,
       powerOnError: result.powerOnError ?? null,

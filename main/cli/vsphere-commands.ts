@@ -2,7 +2,6 @@
 import { UsageError } from "../common/errors.js";
 import { parseVsphereUrl, type VsphereLocation } from "../sources/vsphere/vsphere-url.js";
 import { str, type Command, type CommandContext } from "./command.js";
-import { inventoryText } from "./vsphere-inventory-text.js";
 import { connectFromCli, vsphereLoginOptions } from "./vsphere-login.js";
 
 const INVENTORY_USAGE =
@@ -37,7 +36,10 @@ async function inventory(ctx: CommandContext): Promise<void> {
       await import("../services/vsphere-service.js")
     ).vsphereInventory(client, new Date(), { signal: ctx.signal });
     if (ctx.out.json) ctx.out.object(result);
-    else for (const line of inventoryText(result)) ctx.out.line(line);
+    else {
+      const { inventoryText } = await import("./vsphere-inventory-text.js");
+      for (const line of inventoryText(result)) ctx.out.line(line);
+    }
   } finally {
     await client.close();
   }

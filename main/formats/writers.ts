@@ -3,13 +3,7 @@
  * conversion, writes the disk into. See DiskImageWriter for the contract every writer keeps.
  */
 import type { DiskImageWriter, WriteFormat } from "./disk-image.js";
-import { Qcow2Writer } from "./qcow2/writer.js";
-import { RawImageWriter } from "./raw-writer.js";
-import { VhdxWriter } from "./vhdx/writer.js";
 import type { VmdkOptions } from "./vmdk/writer-descriptor.js";
-import { VmdkFlatWriter } from "./vmdk/writer-flat.js";
-import { VmdkSparseWriter } from "./vmdk/writer-sparse.js";
-import { VmdkStreamWriter } from "./vmdk/writer-stream.js";
 
 export type { VmdkAdapterType, VmdkOptions } from "./vmdk/writer-descriptor.js";
 
@@ -21,24 +15,25 @@ export type DiskImageWriterOptions = VmdkOptions;
  * NAME-flat.vmdk beside it). An existing file there is replaced when the image is finished, so
  * the caller decides beforehand whether that is allowed.
  */
-export function createDiskImageWriter(
+export async function createDiskImageWriter(
   format: WriteFormat,
   path: string,
   virtualSize: number,
   options: DiskImageWriterOptions = {},
 ): Promise<DiskImageWriter> {
+  // Only the chosen format's writer is loaded, as only the detected format's reader is.
   switch (format) {
     case "raw":
-      return RawImageWriter.create(path, virtualSize);
+      return (await import("./raw-writer.js")).RawImageWriter.create(path, virtualSize);
     case "qcow2":
-      return Qcow2Writer.create(path, virtualSize);
+      return (await import("./qcow2/writer.js")).Qcow2Writer.create(path, virtualSize);
     case "vhdx":
-      return VhdxWriter.create(path, virtualSize);
+      return (await import("./vhdx/writer.js")).VhdxWriter.create(path, virtualSize);
     case "vmdk":
-      return VmdkSparseWriter.create(path, virtualSize, options);
+      return (await import("./vmdk/writer-sparse.js")).VmdkSparseWriter.create(path, virtualSize, options);
     case "vmdk-stream":
-      return VmdkStreamWriter.create(path, virtualSize, options);
+      return (await import("./vmdk/writer-stream.js")).VmdkStreamWriter.create(path, virtualSize, options);
     case "vmdk-flat":
-      return VmdkFlatWriter.create(path, virtualSize, options);
+      return (await import("./vmdk/writer-flat.js")).VmdkFlatWriter.create(path, virtualSize, options);
   }
 }

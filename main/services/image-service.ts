@@ -8,7 +8,7 @@ import { convertImage } from "../engines/convert.js";
 import type { ProgressListener } from "../engines/progress.js";
 import type { ImageInfo, WriteFormat } from "../formats/disk-image.js";
 import { openDiskImage } from "../formats/open-image.js";
-import { inspectVmwareFolder, type VmwareFolder } from "../sources/local/vmware-folder.js";
+import type { VmwareFolder } from "../sources/local/vmware-folder.js";
 import { existing } from "../engines/restore-target.js";
 
 export const WRITE_FORMATS: readonly WriteFormat[] = [
@@ -38,6 +38,7 @@ export type InspectReport = ImageReport | { kind: "vmware-folder"; vm: VmwareFol
 export async function inspect(location: string): Promise<InspectReport> {
   const stat = await fs.stat(location).catch(() => undefined);
   if (stat?.isDirectory() || /\.vmx$/i.test(location)) {
+    const { inspectVmwareFolder } = await import("../sources/local/vmware-folder.js");
     return { kind: "vmware-folder", vm: await inspectVmwareFolder(location) };
   }
   const reader = await openDiskImage(path.resolve(location));

@@ -12,8 +12,8 @@ import {
   knownThumbprint,
   listKnownServers,
   rememberThumbprint,
-  serverKey,
 } from "../../main/sources/vsphere/known-servers.js";
+import { serverKey } from "../../main/sources/vsphere/server-key.js";
 import { makeTempDir } from "../support/tmp.js";
 
 const OPENSSL =

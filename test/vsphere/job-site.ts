@@ -13,7 +13,8 @@ import {
   MemoryCredentialStore,
   vsphereCredentialService,
 } from "../../main/sources/vsphere/credential-store.js";
-import { rememberThumbprint, serverKey } from "../../main/sources/vsphere/known-servers.js";
+import { rememberThumbprint } from "../../main/sources/vsphere/known-servers.js";
+import { serverKey } from "../../main/sources/vsphere/server-key.js";
 import { TEST_PASSWORD } from "../support/cli.js";
 import { testAppContext } from "../support/job-context.js";
 import type { BackupSite } from "./backup-fixtures.js";

@@ -5,7 +5,7 @@
  * message, a log line, argv or a file of ours.
  */
 import { SnapferryError, UsageError } from "../../common/errors.js";
-import { serverKey } from "./known-servers.js";
+import { serverKey } from "./server-key.js";
 
 export interface CredentialStore {
   /** The secret, or undefined when none is stored. */

@@ -4,7 +4,7 @@
  * spaces or slashes can be given.
  */
 import { UsageError } from "../../common/errors.js";
-import { DEFAULT_VSPHERE_PORT, serverKey } from "./known-servers.js";
+import { DEFAULT_VSPHERE_PORT, serverKey } from "./server-key.js";
 
 export interface VsphereLocation {
   host: string;
