@@ -13,7 +13,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { busyCpuSeconds, identical, measure, syncDisks, warmCache } from "./measure.js";
-import { FORMATS, type FormatSpec, type FormatsOptions } from "./formats.js";
+import { FORMATS, measureInRounds, type FormatSpec, type FormatsOptions } from "./formats.js";
 import { formatNotes, markdownTable, parityLine } from "./markdown-table.js";
 
 const MiB = 1024 * 1024;
@@ -99,19 +99,7 @@ export function runConversions(o: FormatsOptions, dir: string): ConvertRow[] {
     parityTarget: f.parityTarget,
     othersCpu: [],
   }));
-  for (let round = 1; round <= o.repeat; round++) {
-    o.say(`  round ${round} of ${o.repeat}`);
-    FORMATS.forEach((f, i) => {
-      const row = rows[i];
-      if (!row || row.failed) return;
-      try {
-        measureConversion(o, dir, f, row, round);
-      } catch (err) {
-        row.failed = String(err instanceof Error ? err.message : err).split("\n")[0];
-        o.say(`  ${f.label} FAILED: ${row.failed}`);
-      }
-    });
-  }
+  measureInRounds(o, rows, (f, row, round) => measureConversion(o, dir, f, row, round));
   return rows;
 }
 

@@ -236,6 +236,30 @@ function measureFormat(
   if (row.qemuSeconds === undefined || qemu.seconds < row.qemuSeconds) row.qemuSeconds = qemu.seconds;
 }
 
+/**
+ * Rounds go through every format in turn, as the backup rounds go through every tool; a format
+ * that failed is not measured again. `rows[i]` belongs to FORMATS[i].
+ */
+export function measureInRounds<R extends { failed?: string }>(
+  o: FormatsOptions,
+  rows: R[],
+  measureOne: (f: FormatSpec, row: R, round: number) => void,
+): void {
+  for (let round = 1; round <= o.repeat; round++) {
+    o.say(`  round ${round} of ${o.repeat}`);
+    FORMATS.forEach((f, i) => {
+      const row = rows[i];
+      if (!row || row.failed) return;
+      try {
+        measureOne(f, row, round);
+      } catch (err) {
+        row.failed = String(err instanceof Error ? err.message : err).split("\n")[0];
+        o.say(`  ${f.label} FAILED: ${row.failed}`);
+      }
+    });
+  }
+}
+
 export function runFormats(o: FormatsOptions): { rows: FormatRow[]; dir: string } {
   o.say(`\n== formats: read throughput of ${o.virtualSize / MiB} MiB virtual disk per format`);
   const dir = prepareCopies(o);
@@ -249,20 +273,7 @@ export function runFormats(o: FormatsOptions): { rows: FormatRow[]; dir: string 
     parityTarget: f.parityTarget,
     othersCpu: [],
   }));
-  // Rounds go through every format in turn, as the backup rounds go through every tool.
-  for (let round = 1; round <= o.repeat; round++) {
-    o.say(`  round ${round} of ${o.repeat}`);
-    FORMATS.forEach((f, i) => {
-      const row = rows[i];
-      if (!row || row.failed) return;
-      try {
-        measureFormat(o, dir, f, row, readScript);
-      } catch (err) {
-        row.failed = String(err instanceof Error ? err.message : err).split("\n")[0];
-        o.say(`  ${f.label} FAILED: ${row.failed}`);
-      }
-    });
-  }
+  measureInRounds(o, rows, (f, row) => measureFormat(o, dir, f, row, readScript));
   for (const r of rows) {
     o.say(
       `  ${r.label.padEnd(24)} Snapferry ${mbps(r, r.snapferrySeconds).padStart(6)} MB/s  qemu-img ${mbps(r, r.qemuSeconds).padStart(6)} MB/s`,

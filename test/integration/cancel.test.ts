@@ -7,7 +7,29 @@ import { SeededBytes } from "../../main/demo/disk-image.js";
 import { cliOk, lastLine, startCli } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";
 
-describe("Ctrl-C during a backup", () => {
+/** Runs the CLI with --json and sends it Ctrl-C once its progress shows more than `after` bytes done. */
+async function interruptAt(
+  args: string[],
+  after: number,
+): Promise<{ code: number; stderr: string; interrupted: boolean }> {
+  const child = startCli(args);
+  let stdout = "";
+  let stderr = "";
+  let interrupted = false;
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    const done = [...stdout.matchAll(/"bytesDone":(\d+)/g)].map((m) => Number(m[1])).at(-1) ?? 0;
+    if (!interrupted && done > after) {
+      interrupted = true;
+      child.kill("SIGINT");
+    }
+  });
+  const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+  return { code, stderr, interrupted };
+}
+
+describe("Ctrl-C during a backup or a conversion", () => {
   const tmp = makeTempDir("cancel");
   after(() => tmp.cleanup());
 
@@ -20,21 +42,11 @@ describe("Ctrl-C during a backup", () => {
     const repo = path.join(tmp.dir, "repo");
     await cliOk(["init", "--repo", repo, "--chunk-size", "256K"]);
 
-    const child = startCli(["backup", "--repo", repo, image, "--json"]);
-    let stdout = "";
-    let stderr = "";
-    let interrupted = false;
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdout?.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      // Interrupt once a third is done: late enough for a checkpoint, early enough to be mid-run.
-      const done = [...stdout.matchAll(/"bytesDone":(\d+)/g)].map((m) => Number(m[1])).at(-1) ?? 0;
-      if (!interrupted && done > (384 << 20) / 3) {
-        interrupted = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+    // Interrupted once a third is done: late enough for a checkpoint, early enough to be mid-run.
+    const { code, stderr, interrupted } = await interruptAt(
+      ["backup", "--repo", repo, image, "--json"],
+      (384 << 20) / 3,
+    );
     assert.ok(interrupted, "the backup finished before it could be interrupted");
     assert.equal(code, 1, stderr);
     assert.match(stderr, /the backup was cancelled/);
@@ -57,20 +69,10 @@ describe("Ctrl-C during a backup", () => {
     closeSync(fd);
     const out = path.join(tmp.dir, "converted.qcow2");
 
-    const child = startCli(["convert", image, out, "--format", "qcow2", "--json"]);
-    let stdout = "";
-    let stderr = "";
-    let interrupted = false;
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdout?.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      const done = [...stdout.matchAll(/"bytesDone":(\d+)/g)].map((m) => Number(m[1])).at(-1) ?? 0;
-      if (!interrupted && done > 0) {
-        interrupted = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+    const { code, stderr, interrupted } = await interruptAt(
+      ["convert", image, out, "--format", "qcow2", "--json"],
+      0,
+    );
     assert.ok(interrupted, "the conversion finished before it could be interrupted");
     assert.equal(code, 1, stderr);
     assert.match(stderr, /the conversion was cancelled/);
