@@ -1,9 +1,8 @@
 /** Restore wizard, step 3: a disk file, a new VM on vSphere, or the original location. */
 import type { CatalogRestorePoint } from "../../../../main/catalog/catalog-api";
-import { DISK_FORMATS } from "../../../../preload/contract";
-import { Field } from "../../components/field";
 import { TextField } from "../../components/text-field";
-import { canRestoreToOriginal, FORMAT_LABELS, type RestorePlan } from "../../lib/restore-plan";
+import { DiskFormatField } from "../../components/disk-format-field";
+import { canRestoreToOriginal, type RestorePlan } from "../../lib/restore-plan";
 import { useSourcesStore } from "../../stores/sources-store";
 import { NewVmFields } from "./new-vm-fields";
 
@@ -65,23 +64,7 @@ export function WhereStep(props: {
       </fieldset>
       {plan.kind === "file" ? (
         <div className="form-grid">
-          <Field label="Format">
-            {(id) => (
-              <select
-                id={id}
-                value={plan.format}
-                onChange={(e) =>
-                  set({ format: DISK_FORMATS.find((f) => f === e.target.value) ?? plan.format })
-                }
-              >
-                {DISK_FORMATS.map((f) => (
-                  <option key={f} value={f}>
-                    {FORMAT_LABELS[f]}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <DiskFormatField label="Format" value={plan.format} onChange={(format) => set({ format })} />
           <TextField
             label="Path"
             hint={

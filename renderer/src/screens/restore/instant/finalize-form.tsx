@@ -1,10 +1,10 @@
 /** Finalize: stop serving, then write the restore point plus the overlay's changes to a disk file. */
 import { useState } from "react";
-import { DISK_FORMATS, type ApiError } from "../../../../../preload/contract";
+import type { ApiError } from "../../../../../preload/contract";
 import { ErrorView } from "../../../components/error-view";
-import { Field } from "../../../components/field";
+import { DiskFormatField } from "../../../components/disk-format-field";
 import { TextField } from "../../../components/text-field";
-import { FORMAT_LABELS, type DiskFormat } from "../../../lib/restore-plan";
+import type { DiskFormat } from "../../../lib/restore-plan";
 import { useInstantStore } from "../../../stores/instant-store";
 
 export function FinalizeForm(props: { sessionId: string; onStarted(runId: string): void }) {
@@ -22,21 +22,7 @@ export function FinalizeForm(props: { sessionId: string; onStarted(runId: string
   };
   return (
     <div className="form-grid" role="group" aria-label="Finalize">
-      <Field label="Disk format">
-        {(id) => (
-          <select
-            id={id}
-            value={format}
-            onChange={(e) => setFormat(DISK_FORMATS.find((f) => f === e.target.value) ?? format)}
-          >
-            {DISK_FORMATS.map((f) => (
-              <option key={f} value={f}>
-                {FORMAT_LABELS[f]}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <DiskFormatField label="Disk format" value={format} onChange={setFormat} />
       <TextField
         label="Disk file"
         hint="Serving stops first; the file holds the backup with everything written while it ran."
