@@ -5,10 +5,10 @@
  */
 import { writeFully } from "../common/write-fully.js";
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import { SnapferryError, errnoCode, explainIoError } from "../common/errors.js";
 import type { WriteFormat } from "../formats/disk-image.js";
 import { createDiskImageWriter } from "../formats/writers.js";
+import { partialPathFor } from "../formats/staged-file.js";
 import { BackgroundFlusher } from "../common/background-flusher.js";
 
 /** Advice when the target's disk fills up (the repository's own advice, to prune, would not help). */
@@ -60,7 +60,7 @@ export async function openRawTarget(
       () => handle.close().catch(() => undefined),
     );
   }
-  const partial = partialPath(targetPath);
+  const partial = partialPathFor(targetPath);
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(partial, "w");
@@ -81,10 +81,6 @@ export async function openRawTarget(
       await fs.rm(partial, { force: true });
     },
   );
-}
-
-export function partialPath(targetPath: string): string {
-  return path.join(path.dirname(targetPath), `.${path.basename(targetPath)}.snapferry-partial`);
 }
 
 /** Refuses a folder, and an existing file unless `overwrite`; returns what is there, if anything. */
