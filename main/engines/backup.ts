@@ -80,7 +80,6 @@ interface Run {
   newShare: number;
   /** Recycled buffers for chunks as stored (compressed and sealed), each big enough for any. */
   storedBuffers: ChunkBufferPool;
-  storedCapacity: number;
   /** Encodes chunk lists, which are small enough to do on this thread. */
   listEncoder: BlobEncoder;
 }
@@ -108,7 +107,6 @@ export async function runBackup(options: BackupOptions): Promise<RestorePoint> {
     buffers: new ChunkBufferPool(repo.config.chunkSize),
     newShare: parent ? 0 : 1,
     storedBuffers: new ChunkBufferPool(repo.config.chunkSize + repo.sealer.overhead),
-    storedCapacity: repo.config.chunkSize + repo.sealer.overhead,
     listEncoder: new BlobEncoder(repo.sealer),
     pool: new CodecPool(repo.keys, workers),
     writer: new BlobWriter(repo, index),
@@ -310,7 +308,7 @@ async function storeChunk(
   inFlight: Map<string, Promise<void>>,
 ): Promise<Buffer> {
   const length = data.length;
-  const storedBuffer = (): Buffer => run.storedBuffers.take(run.storedCapacity);
+  const storedBuffer = (): Buffer => run.storedBuffers.take();
   const speculative = run.newShare > 0.5 ? await run.pool.hashEncode(data, storedBuffer()) : undefined;
   const hashed = speculative ?? (await run.pool.hash(data));
   const id = hashed.id;

@@ -20,25 +20,16 @@ export interface ChunkReading {
   storedBuffers: ChunkBufferPool;
   /** Buffers for plaintext that the caller gives back (see releaseChunk). */
   plaintextBuffers: ChunkBufferPool;
-  chunkSize: number;
-  storedCapacity: number;
-}
-
-/** Room for a chunk as stored: at most its plaintext (kept uncompressed) plus the seal. */
-function storedCapacity(repo: Repository): number {
-  return repo.config.chunkSize + repo.sealer.overhead;
 }
 
 export function openChunkReading(repo: Repository, workers: number): ChunkReading {
-  const capacity = storedCapacity(repo);
   return {
     pool: new CodecPool(repo.keys, workers),
     packs: new PackReader(repo.path),
     garbage: new GarbageBudget(),
-    storedBuffers: new ChunkBufferPool(capacity),
+    // A chunk as stored is at most its plaintext (kept uncompressed) plus the seal.
+    storedBuffers: new ChunkBufferPool(repo.config.chunkSize + repo.sealer.overhead),
     plaintextBuffers: new ChunkBufferPool(repo.config.chunkSize),
-    chunkSize: repo.config.chunkSize,
-    storedCapacity: capacity,
   };
 }
 
@@ -67,7 +58,9 @@ export async function readChunk(
   const loc = index.get(id);
   if (!loc) throw new CorruptDataError(`${where}: ${name} is missing from the repository`);
   try {
-    const fits = loc.storedLength <= reading.storedCapacity && loc.rawLength <= reading.chunkSize;
+    const fits =
+      loc.storedLength <= reading.storedBuffers.capacity &&
+      loc.rawLength <= reading.plaintextBuffers.capacity;
     const storedBuffer = fits ? reading.storedBuffers.take(loc.storedLength) : undefined;
     const stored = await reading.packs.read(loc, storedBuffer);
     const into = recycle && fits ? reading.plaintextBuffers.take(loc.rawLength) : undefined;
