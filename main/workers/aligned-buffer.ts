@@ -32,3 +32,14 @@ export function pageAlignedBuffer(length: number): Buffer {
 export function isPageAlignedArrayBuffer(ab: ArrayBufferLike): boolean {
   return ab instanceof ArrayBuffer && (ab as { resizable?: boolean }).resizable === true;
 }
+
+/**
+ * Whether a view's ArrayBuffer can be handed to another thread without taking memory from
+ * anything else: one of these recycled buffers, or a plain ArrayBuffer the view covers whole
+ * (not a slice of Node's shared Buffer pool, nor shared memory).
+ */
+export function canTransfer(view: Uint8Array): boolean {
+  const ab = view.buffer;
+  if (isPageAlignedArrayBuffer(ab)) return true;
+  return ab instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === ab.byteLength;
+}

@@ -6,7 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { SnapferryError } from "../common/errors.js";
 import { BlobEncoder, decodeBlob } from "../repository/blob-codec.js";
 import { Sealer } from "../repository/sealer.js";
-import { isPageAlignedArrayBuffer } from "./aligned-buffer.js";
+import { canTransfer } from "./aligned-buffer.js";
 import { GarbageBudget } from "./garbage.js";
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerSetup } from "./protocol.js";
 
@@ -24,18 +24,9 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-/**
- * A buffer can be handed over only if nothing else lives in its ArrayBuffer: the whole of it, or
- * one of the recycled page-aligned buffers (never a slice of Node's pool, which others share).
- */
+/** The distinct ArrayBuffers of `views` that can be handed back without a copy (see canTransfer). */
 function transferable(...views: Uint8Array[]): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
-  for (const u of views) {
-    const ab = u.buffer;
-    if (isPageAlignedArrayBuffer(ab) || (u.byteOffset === 0 && u.byteLength === ab.byteLength))
-      out.add(ab as ArrayBuffer);
-  }
-  return [...out];
+  return [...new Set(views.filter(canTransfer).map((u) => u.buffer as ArrayBuffer))];
 }
 
 function intoBuffer(u: Uint8Array | null): Buffer | undefined {

@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import { CorruptDataError, SnapferryError } from "../common/errors.js";
 import type { Compression } from "../repository/file-formats.js";
 import type { MasterKeys } from "../repository/sealer.js";
-import { isPageAlignedArrayBuffer } from "./aligned-buffer.js";
+import { canTransfer, isPageAlignedArrayBuffer } from "./aligned-buffer.js";
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerSetup } from "./protocol.js";
 
 type Pending = { resolve: (r: WorkerResult) => void; reject: (e: Error) => void };
@@ -17,16 +17,9 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
-/**
- * The buffer itself when its ArrayBuffer can be transferred (see chunk-worker.ts), otherwise a
- * copy in an ArrayBuffer of its own.
- */
+/** The buffer itself when its ArrayBuffer can be transferred, otherwise a copy that can. */
 function ownBuffer(data: Uint8Array): Uint8Array {
-  const ab = data.buffer;
-  if (isPageAlignedArrayBuffer(ab)) return data;
-  if (data.byteOffset === 0 && data.byteLength === ab.byteLength && !(ab instanceof SharedArrayBuffer))
-    return data;
-  return new Uint8Array(data);
+  return canTransfer(data) ? data : new Uint8Array(data);
 }
 
 export class CodecPool {
