@@ -1,7 +1,9 @@
 /**
- * Reads electronegativity's CSV report. The tool exits 0 whatever it finds, and its SARIF output
- * folds HIGH and MEDIUM into one "warning" level, so the CSV (which names the severity) is what
- * decides whether the scan fails: any HIGH finding does.
+ * Reads electronegativity's findings as its runner returns them (`run(options)` without the CLI).
+ * Its CSV report cannot be trusted: the tool writes the header and the rows with two concurrent
+ * asynchronous writes, the first of which truncates the file, so a report can come out cut or
+ * with its rows lost (seen in CI: "the report ends inside a quoted field"). Its SARIF output
+ * folds HIGH and MEDIUM into one level. The runner's own objects name each finding's severity.
  */
 export type Severity = "INFORMATIONAL" | "LOW" | "MEDIUM" | "HIGH" | "UNKNOWN";
 
@@ -13,79 +15,53 @@ export interface Finding {
   location: string;
   sample: string;
   description: string;
-  url: string;
+}
+
+/** A finding as electronegativity's runner returns it (the fields this scan reads). */
+export interface RunnerIssue {
+  id?: unknown;
+  severity?: { name?: unknown };
+  confidence?: { name?: unknown };
+  file?: unknown;
+  location?: { line?: unknown; column?: unknown };
+  sample?: unknown;
+  description?: unknown;
+}
+
+export interface RunnerResult {
+  issues?: unknown;
+  errors?: unknown;
 }
 
 const SEVERITIES: readonly Severity[] = ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH"];
 
-/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += ch;
-  }
-  if (quoted) throw new Error("the report ends inside a quoted field: it is truncated");
-  if (field !== "" || row.length > 0) rows.push([...row, field]);
-  return rows.filter((r) => r.some((f) => f.trim() !== ""));
-}
+const text = (v: unknown, fallback = "N/A"): string =>
+  typeof v === "string" ? v : typeof v === "number" ? String(v) : fallback;
 
-const COLUMNS = ["issue", "severity", "confidence", "filename", "location", "sample", "description", "url"];
-
-export function parseReport(csv: string): Finding[] {
-  const [header, ...records] = parseCsv(csv);
-  const names = (header ?? []).map((h) => h.trim().toLowerCase());
-  if (COLUMNS.some((c, i) => names[i] !== c)) {
-    throw new Error(
-      `unexpected report header "${(header ?? []).join(",")}": did electronegativity's format change?`,
-    );
+export function findingsFrom(result: RunnerResult): Finding[] {
+  if (!Array.isArray(result.issues)) {
+    throw new Error("electronegativity returned no list of issues: did its runner change?");
   }
-  return records.map((r, n) => {
-    if (r.length !== COLUMNS.length) {
-      throw new Error(
-        `report line ${n + 2} has ${r.length} fields, not ${COLUMNS.length}: the report is damaged`,
-      );
-    }
-    const [
-      issue = "",
-      severity = "",
-      confidence = "",
-      file = "",
-      location = "",
-      sample = "",
-      description = "",
-      url = "",
-    ] = r.map((f) => f.trim());
+  return (result.issues as RunnerIssue[]).map((i) => {
+    const severity = text(i.severity?.name, "").toUpperCase();
     return {
-      issue,
-      severity: SEVERITIES.find((s) => s === severity.toUpperCase()) ?? "UNKNOWN",
-      confidence,
-      file,
-      location,
-      sample,
-      description,
-      url,
+      issue: text(i.id, "UNKNOWN_CHECK"),
+      severity: SEVERITIES.find((s) => s === severity) ?? "UNKNOWN",
+      confidence: text(i.confidence?.name),
+      file: text(i.file),
+      location: `${text(i.location?.line, "?")}:${text(i.location?.column, "?")}`,
+      sample: text(i.sample),
+      description: text(i.description, ""),
     };
   });
+}
+
+/** Files the tool could not parse (its "tolerable" warnings included): each fails the scan. */
+export function parseErrors(result: RunnerResult): string[] {
+  if (!Array.isArray(result.errors)) return [];
+  return (result.errors as { file?: unknown; message?: unknown }[]).map(
+    (e) => `${text(e.file)}: ${text(e.message, "could not be parsed")}`,
+  );
 }
 
 /** What fails the scan: every HIGH finding, and anything whose severity cannot be read. */

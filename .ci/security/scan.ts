@@ -5,63 +5,74 @@
  * any file it could not parse; prints every finding. Paths given as arguments (relative to the
  * project) are scanned instead, to try the gate on other code.
  */
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { blockingFindings, describeFinding, parseReport } from "./electronegativity-report.js";
+import {
+  blockingFindings,
+  describeFinding,
+  findingsFrom,
+  parseErrors,
+  type RunnerResult,
+} from "./electronegativity-report.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const DEFAULT_SCANNED = ["main/app", "preload/index.ts", "renderer/index.html"];
+
+/** The options of electronegativity's runner that the CLI would fill in from its flags. */
+interface RunnerOptions {
+  input: string;
+  isSarif: boolean;
+  customScan: string[];
+  excludeFromScan: string[];
+  isRelative: boolean;
+  isVerbose: boolean;
+  electronVersionOverride: string;
+  parserPlugins: string[];
+}
+
+type Runner = (options: RunnerOptions, forCli: boolean) => Promise<RunnerResult>;
 
 function electronVersion(): string {
   const file = path.join(ROOT, "node_modules", "electron", "package.json");
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-function main(scanned: readonly string[]): number {
+async function main(scanned: readonly string[]): Promise<number> {
   const work = mkdtempSync(path.join(os.tmpdir(), "snapferry-security-"));
   try {
     const input = path.join(work, "input");
     for (const item of scanned) {
-      const from = path.join(ROOT, item);
+      const from = path.resolve(ROOT, item);
       if (!existsSync(from)) throw new Error(`${item} is missing: nothing to scan`);
-      cpSync(from, path.join(input, item), { recursive: true });
+      cpSync(from, path.join(input, path.relative(ROOT, from)), { recursive: true });
     }
-    // A fresh file: the tool does not truncate one that exists.
-    const report = path.join(work, "report.csv");
     const version = electronVersion();
-    const run = spawnSync(
-      process.execPath,
-      [
-        path.join(ROOT, "node_modules", ".bin", "electronegativity"),
-        "-i",
-        input,
-        "-e",
-        version,
-        "-o",
-        report,
-        "-r",
-      ],
+    // The runner, not the CLI: the CLI's CSV report is written racily (electronegativity-report.ts).
+    const run = createRequire(import.meta.url)("@doyensec/electronegativity/dist/runner.js") as Runner;
+    const result = await run(
       {
-        encoding: "utf8",
-        env: { ...process.env, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", FORCE_COLOR: "0" },
+        input,
+        isSarif: false,
+        customScan: [],
+        excludeFromScan: [],
+        isRelative: true,
+        isVerbose: false,
+        electronVersionOverride: version,
+        parserPlugins: [],
       },
+      false,
     );
-    const output = `${run.stdout}${run.stderr}`;
-    if (run.status !== 0 || !existsSync(report)) {
-      console.error(output);
-      throw new Error(`electronegativity failed (exit ${run.status ?? "by signal"})`);
-    }
-    const unparsed = output.split("\n").filter((l) => /Error parsing/i.test(l));
-    const findings = parseReport(readFileSync(report, "utf8"));
+    const findings = findingsFrom(result);
+    const unparsed = parseErrors(result);
     for (const f of findings) console.log(describeFinding(f));
     const blocking = blockingFindings(findings);
     console.log(
       `electronegativity (Electron ${version}): ${findings.length} findings, ${blocking.length} of high severity, ${unparsed.length} files not parsed`,
     );
-    for (const line of unparsed) console.error(line.trim());
+    for (const line of unparsed) console.error(`not parsed: ${line}`);
     return blocking.length === 0 && unparsed.length === 0 ? 0 : 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -70,7 +81,7 @@ function main(scanned: readonly string[]): number {
 
 try {
   const given = process.argv.slice(2);
-  process.exitCode = main(given.length > 0 ? given : DEFAULT_SCANNED);
+  process.exitCode = await main(given.length > 0 ? given : DEFAULT_SCANNED);
 } catch (err) {
   console.error(`security scan: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
